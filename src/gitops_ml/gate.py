@@ -1,0 +1,181 @@
+"""Quality gate: compare current metrics with absolute limits and a baseline, per metric.
+
+    python -m gitops_ml.gate                       # floors only
+    python -m gitops_ml.gate --baseline-rev main   # and no worse than main, within tolerance
+    python -m gitops_ml.gate --baseline old.json   # or than a metrics file
+
+Rules live in params.yaml under ``gate.metrics``. A metric may get worse than the baseline by at
+most ``max(abs_tolerance, rel_tolerance * |baseline|)``. With no baseline (the first pull request,
+or a base branch that has never produced metrics) only the limits apply, and the verdict says so.
+Prints a markdown verdict; exits 1 when the gate fails, 2 on a usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from gitops_ml import paths
+from gitops_ml.config import ConfigError, MetricGate, load_params
+
+EPSILON = 1e-12  # metrics are rounded to 6 digits; never fail on float noise at the boundary
+
+
+@dataclass(frozen=True)
+class MetricCheck:
+    metric: str
+    current: float | None
+    baseline: float | None
+    allowed: float | None  # how much worse than the baseline is tolerated
+    failures: tuple[str, ...] = ()
+
+    @property
+    def passed(self) -> bool:
+        return not self.failures
+
+    @property
+    def delta(self) -> float | None:
+        if _finite(self.current) and _finite(self.baseline):
+            return self.current - self.baseline
+        return None
+
+
+@dataclass(frozen=True)
+class Verdict:
+    checks: tuple[MetricCheck, ...]
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def passed(self) -> bool:
+        return all(check.passed for check in self.checks)
+
+    @property
+    def reasons(self) -> list[str]:
+        return [reason for check in self.checks for reason in check.failures]
+
+    def headline(self) -> str:
+        if self.passed:
+            return "✅ Quality gate passed" + (f" ({self.notes[0]})" if self.notes else "")
+        return "❌ Quality gate failed: " + "; ".join(self.reasons)
+
+
+def _finite(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _number(value: object) -> float | None:
+    return float(value) if _finite(value) else None
+
+
+def check_metric(name: str, rule: MetricGate, current: dict, baseline: dict) -> MetricCheck:
+    if name not in current:
+        return MetricCheck(name, None, _number(baseline.get(name)), None, (f"{name} is missing from the metrics",))
+    value = _number(current[name])
+    base = _number(baseline.get(name))
+    if value is None:
+        return MetricCheck(name, None, base, None, (f"{name} is not a finite number ({current[name]!r})",))
+
+    failures = []
+    if rule.minimum is not None and value < rule.minimum - EPSILON:
+        failures.append(f"{name} {value:g} is below the floor {rule.minimum:g}")
+    if rule.maximum is not None and value > rule.maximum + EPSILON:
+        failures.append(f"{name} {value:g} is above the ceiling {rule.maximum:g}")
+
+    allowed = None
+    if base is not None:
+        allowed = max(rule.abs_tolerance, rule.rel_tolerance * abs(base))
+        worsening = base - value if rule.higher_is_better else value - base
+        if worsening > allowed + EPSILON:
+            failures.append(f"{name} got worse by {worsening:.4g} vs base ({base:g} → {value:g}, allowed {allowed:.4g})")
+    return MetricCheck(name, value, base, allowed, tuple(failures))
+
+
+def evaluate_gate(current: dict, baseline: dict | None, rules: dict[str, MetricGate]) -> Verdict:
+    notes = []
+    if baseline is None:
+        notes.append("no baseline metrics: checked against absolute limits only")
+        baseline = {}
+    checks = tuple(check_metric(name, rule, current, baseline) for name, rule in rules.items())
+    new = [c.metric for c in checks if c.current is not None and c.baseline is None and baseline]
+    if new:
+        notes.append(f"not in the baseline, limits only: {', '.join(new)}")
+    return Verdict(checks, tuple(notes))
+
+
+def _cell(value: float | None) -> str:
+    return "—" if value is None else f"{value:.4g}"
+
+
+def render_markdown(verdict: Verdict) -> str:
+    lines = [f"**{verdict.headline()}**", ""]
+    lines += [f"> {note}" for note in verdict.notes]
+    if verdict.notes:
+        lines.append("")
+    lines += ["| metric | base | current | Δ | tolerance | result |", "|---|---:|---:|---:|---:|:---:|"]
+    for check in verdict.checks:
+        result = "✅" if check.passed else "❌"
+        delta = "—" if check.delta is None else f"{check.delta:+.4g}"
+        lines.append(
+            f"| {check.metric} | {_cell(check.baseline)} | {_cell(check.current)} | {delta} "
+            f"| {_cell(check.allowed)} | {result} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+class BaselineError(RuntimeError):
+    pass
+
+
+def metrics_at_revision(revision: str, metrics_path: Path = paths.METRICS) -> dict | None:
+    """Metrics committed at ``revision``; None when that revision has none (a first PR)."""
+    known = subprocess.run(["git", "rev-parse", "--verify", "--quiet", f"{revision}^{{commit}}"],
+                           capture_output=True, text=True)
+    if known.returncode != 0:
+        raise BaselineError(f"unknown git revision {revision!r} (is it fetched?)")
+    shown = subprocess.run(["git", "show", f"{revision}:{metrics_path.as_posix()}"], capture_output=True, text=True)
+    if shown.returncode != 0:
+        return None
+    return json.loads(shown.stdout)
+
+
+def load_baseline(file: Path | None, revision: str | None) -> dict | None:
+    if file is not None:
+        return json.loads(file.read_text()) if file.exists() else None
+    if revision is not None:
+        return metrics_at_revision(revision)
+    return None
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m gitops_ml.gate", description=__doc__.split("\n")[0])
+    parser.add_argument("--metrics", type=Path, default=paths.METRICS, help="current metrics (JSON)")
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument("--baseline", type=Path, help="baseline metrics file; a missing file means no baseline")
+    source.add_argument("--baseline-rev", help="git revision whose committed metrics are the baseline")
+    parser.add_argument("--params", type=Path, default=Path("params.yaml"))
+    parser.add_argument("--markdown", type=Path, help="also write the verdict to this file")
+    args = parser.parse_args(argv)
+
+    try:
+        rules = load_params(args.params).gate.metrics
+        current = json.loads(args.metrics.read_text())
+        baseline = load_baseline(args.baseline, args.baseline_rev)
+    except (ConfigError, BaselineError, OSError, json.JSONDecodeError) as error:
+        print(f"gate: {error}", file=sys.stderr)
+        return 2
+    verdict = evaluate_gate(current, baseline, rules)
+    markdown = render_markdown(verdict)
+    print(markdown, end="")
+    if args.markdown:
+        args.markdown.parent.mkdir(parents=True, exist_ok=True)
+        args.markdown.write_text(markdown)
+    return 0 if verdict.passed else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

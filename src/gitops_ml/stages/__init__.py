@@ -1,0 +1,21 @@
+"""One module per dvc.yaml stage, each with a ``main()``; dvc.yaml runs ``python -m`` on them."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+
+from gitops_ml.config import ConfigError, Params, load_params
+
+
+class StageError(RuntimeError):
+    """A stage refused its input; the message says what to fix."""
+
+
+def run_stage(stage: Callable[[Params], object]) -> None:
+    """Run a stage with params.yaml; expected failures exit 1 with the message, not a traceback."""
+    try:
+        stage(load_params())
+    except (ConfigError, StageError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        sys.exit(1)
