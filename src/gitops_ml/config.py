@@ -104,7 +104,6 @@ class EvaluateParams(Frozen):
 
 
 class MetricGate(Frozen):
-    higher_is_better: bool = True
     minimum: float | None = None  # absolute floor, checked even without a baseline
     maximum: float | None = None  # absolute ceiling (for lower-is-better metrics)
     abs_tolerance: float = Field(0.0, ge=0)  # allowed worsening vs the baseline, in metric units
@@ -113,6 +112,15 @@ class MetricGate(Frozen):
 
 class GateParams(Frozen):
     metrics: dict[str, MetricGate]
+
+    @model_validator(mode="after")
+    def _known_metrics(self) -> GateParams:
+        from gitops_ml.gate import HIGHER_IS_BETTER  # here: gate imports this module
+
+        unknown = sorted(set(self.metrics) - set(HIGHER_IS_BETTER))
+        if unknown:
+            raise ValueError(f"unknown metric(s) {unknown}; gateable: {sorted(HIGHER_IS_BETTER)}")
+        return self
 
 
 class TrackingParams(Frozen):

@@ -4,7 +4,8 @@
     python -m gitops_ml.gate --baseline-rev main   # and no worse than main, within tolerance
     python -m gitops_ml.gate --baseline old.json   # or than a metrics file
 
-Rules live in params.yaml under ``gate.metrics``. A metric may get worse than the baseline by at
+Rules live in params.yaml under ``gate.metrics``; which way is better comes from
+``HIGHER_IS_BETTER`` below. A metric may get worse than the baseline by at
 most ``max(abs_tolerance, rel_tolerance * |baseline|)``. With no baseline (the first pull request,
 or a base branch that has never produced metrics) only the limits apply, and the verdict says so.
 Prints a markdown verdict; exits 1 when the gate fails, 2 on a usage error.
@@ -22,6 +23,24 @@ from pathlib import Path
 
 from gitops_ml import paths
 from gitops_ml.config import ConfigError, MetricGate, load_params
+
+# Which way is better, for every number in reports/metrics.json (the gate and the report use it).
+HIGHER_IS_BETTER = {
+    "roc_auc": True,
+    "pr_auc": True,
+    "f1": True,
+    "precision": True,
+    "recall": True,
+    "accuracy": True,
+    "log_loss": False,
+    "brier": False,
+    "model_size_bytes": False,
+    "latency_single_row_ms_p50": False,
+    "latency_single_row_ms_p99": False,
+    "batch_rows_per_second": True,
+}
+# Descriptive, neither better nor worse: the test set itself.
+CONTEXT_METRICS = ("positive_rate", "rows")
 
 EPSILON = 1e-12  # metrics are rounded to 6 digits; never fail on float noise at the boundary
 
@@ -89,9 +108,11 @@ def check_metric(name: str, rule: MetricGate, current: dict, baseline: dict) -> 
     allowed = None
     if base is not None:
         allowed = max(rule.abs_tolerance, rule.rel_tolerance * abs(base))
-        worsening = base - value if rule.higher_is_better else value - base
+        worsening = base - value if HIGHER_IS_BETTER[name] else value - base
         if worsening > allowed + EPSILON:
-            failures.append(f"{name} got worse by {worsening:.4g} vs base ({base:g} → {value:g}, allowed {allowed:.4g})")
+            failures.append(
+                f"{name} got worse by {worsening:.4g} vs base ({base:g} → {value:g}, allowed {allowed:.4g})"
+            )
     return MetricCheck(name, value, base, allowed, tuple(failures))
 
 
@@ -133,8 +154,9 @@ class BaselineError(RuntimeError):
 
 def metrics_at_revision(revision: str, metrics_path: Path = paths.METRICS) -> dict | None:
     """Metrics committed at ``revision``; None when that revision has none (a first PR)."""
-    known = subprocess.run(["git", "rev-parse", "--verify", "--quiet", f"{revision}^{{commit}}"],
-                           capture_output=True, text=True)
+    known = subprocess.run(
+        ["git", "rev-parse", "--verify", "--quiet", f"{revision}^{{commit}}"], capture_output=True, text=True
+    )
     if known.returncode != 0:
         raise BaselineError(f"unknown git revision {revision!r} (is it fetched?)")
     shown = subprocess.run(["git", "show", f"{revision}:{metrics_path.as_posix()}"], capture_output=True, text=True)

@@ -100,7 +100,9 @@ def _from_pandera(error: SchemaErrors, frame: pd.DataFrame, leaked: set[str]) ->
                     violations.append(Violation(name, "no_unexpected_columns", "not declared in schema.py"))
             continue
         if rule == "column_in_dataframe":
-            violations += [Violation(name, "required", "column is missing") for name in group["failure_case"].astype(str)]
+            violations += [
+                Violation(name, "required", "column is missing") for name in group["failure_case"].astype(str)
+            ]
             continue
         if rule == "multiple_fields_uniqueness":
             if column == schema.KEY[0]:  # one violation for the key, not one per key column
