@@ -45,9 +45,12 @@ run: $(ENV_STAMP) ## Run the whole pipeline (dvc repro) on the bundled data
 test: $(ENV_STAMP) ## Run the whole test suite
 	$(RUN) pytest
 
-lint: $(ENV_STAMP) ## Lint and format-check the code
+lint: $(ENV_STAMP) ## Lint and format-check the code; audit and validate the workflows (offline)
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
+	env -u GH_TOKEN -u GITHUB_TOKEN $(RUN) zizmor --offline .github/workflows
+	$(RUN) check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
+	$(RUN) actionlint
 
 format: $(ENV_STAMP) ## Apply ruff fixes and formatting
 	$(RUN) ruff check --fix .
