@@ -18,7 +18,7 @@ export BENTOML_DO_NOT_TRACK := true
 export DO_NOT_TRACK := 1
 export ITERATIVE_DO_NOT_TRACK := 1
 
-.PHONY: help env run test lint format mlflow-ui clean
+.PHONY: help env run test lint format mlflow-ui clean drift
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-12s %s\n", $$1, $$2}'
@@ -41,6 +41,12 @@ run: $(ENV_STAMP) ## Run the whole pipeline (dvc repro) on the bundled data
 	@echo "Plots:        reports/figures/*.png  (interactive: $(UV) run dvc plots show)"
 	@echo "Model:        models/model.joblib, card in models/model.json"
 	@echo "MLflow UI:    make mlflow-ui  (then open http://127.0.0.1:5000)"
+
+# Current data for `make drift`: production (default: drift.source in params.yaml), logs, or a path/URL.
+SOURCE ?=
+
+drift: $(ENV_STAMP) ## Drift check: SOURCE=production|logs|<parquet/CSV path or URL>; reports in build/drift/
+	$(RUN) python -m gitops_ml.drift $(if $(SOURCE),--source "$(SOURCE)")
 
 test: $(ENV_STAMP) ## Run the whole test suite
 	$(RUN) pytest
