@@ -18,7 +18,15 @@ export BENTOML_DO_NOT_TRACK := true
 export DO_NOT_TRACK := 1
 export ITERATIVE_DO_NOT_TRACK := 1
 
-.PHONY: help env run test lint format mlflow-ui clean drift
+# Serving: the BentoML store, the inference logs and the image live in (or are named after) the repo.
+export BENTOML_HOME ?= $(CURDIR)/.bentoml
+export INFERENCE_LOG_DIR ?= $(CURDIR)/monitoring
+PORT ?= 3000
+IMAGE ?= flight-delay:local
+BENTO_TAG_FILE := build/bento/tag
+SERVE_REQUIREMENTS := src/requirements-serve.txt
+
+.PHONY: help env run test lint format mlflow-ui clean model bento serve serve-bento container drift replay
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-12s %s\n", $$1, $$2}'
@@ -65,5 +73,24 @@ format: $(ENV_STAMP) ## Apply ruff fixes and formatting
 mlflow-ui: $(ENV_STAMP) ## Browse the local MLflow store (sqlite:///mlflow.db)
 	$(RUN) mlflow ui --backend-store-uri sqlite:///mlflow.db --host 127.0.0.1 --port 5000
 
+$(SERVE_REQUIREMENTS): uv.lock pyproject.toml | $(UV)
+	$(UV) export --frozen --no-dev --extra serve --no-emit-project --no-hashes --no-header \
+		--format requirements-txt --output-file $@ --quiet
+
+model: $(ENV_STAMP) ## Import models/ (the pipeline's model) into the BentoML store
+	$(RUN) python -m gitops_ml.deploy.import_model
+
+bento: $(SERVE_REQUIREMENTS) model ## Build the Bento (service + model + serving requirements from uv.lock)
+	$(RUN) python -m gitops_ml.deploy.bento --tag-file $(BENTO_TAG_FILE)
+
+serve: model ## Serve the service from source on http://127.0.0.1:$(PORT) (logs in ./monitoring)
+	$(RUN) bentoml serve gitops_ml.service:FlightDelay --host 127.0.0.1 --port $(PORT)
+
+serve-bento: bento ## Serve the built Bento on http://127.0.0.1:$(PORT)
+	$(RUN) bentoml serve $$(cat $(BENTO_TAG_FILE)) --host 127.0.0.1 --port $(PORT)
+
+container: bento ## Build the Bento's OCI image, tagged $(IMAGE) (needs a Docker engine)
+	$(RUN) bentoml containerize $$(cat $(BENTO_TAG_FILE)) --image-tag $(IMAGE)
+
 clean: ## Remove pipeline outputs that DVC can restore or rebuild, and local caches
-	rm -rf data/raw data/split models/model.joblib reports/figures build .pytest_cache .ruff_cache
+	rm -rf data/raw data/split models/model.joblib reports/figures build .pytest_cache .ruff_cache $(SERVE_REQUIREMENTS)
