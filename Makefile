@@ -56,6 +56,11 @@ SOURCE ?=
 drift: $(ENV_STAMP) ## Drift check: SOURCE=production|logs|<parquet/CSV path or URL>; reports in build/drift/
 	$(RUN) python -m gitops_ml.drift $(if $(SOURCE),--source "$(SOURCE)")
 
+ROWS ?= 5000
+
+replay: $(ENV_STAMP) ## Send ROWS of the production window's flights to the service on PORT (make serve first)
+	$(RUN) python -m gitops_ml.drift.replay --url http://127.0.0.1:$(PORT) --rows $(ROWS)
+
 test: $(ENV_STAMP) ## Run the whole test suite
 	$(RUN) pytest
 

@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -16,6 +17,19 @@ from gitops_ml.drift import DriftInputError
 from gitops_ml.drift.prepare import conform
 from gitops_ml.drift.sources import read_current, read_logs, read_table
 from tests.support.data import valid_frame
+
+
+@pytest.fixture(autouse=True)
+def _no_log_dir_override(monkeypatch):
+    monkeypatch.delenv("INFERENCE_LOG_DIR", raising=False)  # `make` exports it for the service
+
+
+def test_log_dir_follows_the_service_variable(monkeypatch, tmp_path):
+    from gitops_ml.drift.sources import log_dir
+
+    assert log_dir(LogsParams(path="monitoring")) == Path("monitoring/flight_delay/data")
+    monkeypatch.setenv("INFERENCE_LOG_DIR", str(tmp_path))
+    assert log_dir(LogsParams(path="monitoring")) == tmp_path / "flight_delay" / "data"
 
 
 def test_parquet_and_csv_read_alike(tmp_path):

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,16 +50,24 @@ def read_reference() -> Table:
     return Table(read_table(str(path)), f"reference window ({path})")
 
 
+# The service reads its log directory from this variable too (gitops_ml.inference_log): when it
+# is set, the check looks where the service writes.
+LOG_DIR_ENV = "INFERENCE_LOG_DIR"
+
+
+def log_dir(logs: LogsParams) -> Path:
+    return Path(os.environ.get(LOG_DIR_ENV) or logs.path) / logs.monitor / "data"
+
+
 def log_files(logs: LogsParams) -> list[Path]:
     """bentoml.monitor's default writer: <log_path>/<monitor name>/data/data.<worker>.log, rotated
     daily into data.<worker>.log.<date> files."""
-    directory = Path(logs.path) / logs.monitor / "data"
-    return sorted(directory.glob("data.*.log*"))
+    return sorted(log_dir(logs).glob("data.*.log*"))
 
 
 def read_logs(logs: LogsParams) -> Table:
     files = log_files(logs)
-    where = Path(logs.path) / logs.monitor / "data"
+    where = log_dir(logs)
     if not files:
         raise DriftInputError(
             f"no inference logs in {where}/ (expected data.*.log from bentoml.monitor({logs.monitor!r})); "
