@@ -19,11 +19,18 @@ from gitops_ml.config import PREDICTION_COLUMN, DriftParams
 from gitops_ml.drift import DriftInputError
 
 
-def _definition(columns: list[str]):
+def _is_categorical(name: str, frame: pd.DataFrame) -> bool:
+    """The schema's kind; a column the schema does not declare (benchmarks) goes by its dtype."""
+    column = schema.by_name().get(name)
+    if column is not None:
+        return column.kind == "category"
+    return not pd.api.types.is_numeric_dtype(frame[name])
+
+
+def _definition(columns: list[str], frame: pd.DataFrame):
     from evidently import DataDefinition
 
-    kinds = schema.by_name()
-    categorical = [name for name in columns if name in kinds and kinds[name].kind == "category"]
+    categorical = [name for name in columns if _is_categorical(name, frame)]
     numerical = [name for name in columns if name not in categorical]
     return DataDefinition(numerical_columns=numerical, categorical_columns=categorical)
 
@@ -84,7 +91,7 @@ def compare(reference: pd.DataFrame, current: pd.DataFrame, feature_columns: lis
 
     compare_prediction = PREDICTION_COLUMN in reference.columns and PREDICTION_COLUMN in current.columns
     columns = feature_columns + ([PREDICTION_COLUMN] if compare_prediction else [])
-    definition = _definition(columns)
+    definition = _definition(columns, reference)
     report = _report(feature_columns, compare_prediction, params)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # Evidently warns per column about dtype inference; we set the types
