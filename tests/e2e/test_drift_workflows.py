@@ -110,6 +110,6 @@ def test_drift_check_opens_one_issue_and_dispatches_retrain_which_opens_a_pr(lab
     run(["git", "clone", "-q", "--branch", "retrain/502", github.repo_url, str(clone)], repo, **github.client_env())
     after = yaml.safe_load((clone / "params.yaml").read_text())["split"]
     assert after["train"] == {"start": "2013-04-01", "end": "2013-10-01"} != before["train"]
-    changed = run(["git", "diff", "--name-only", "main", "HEAD"], clone).stdout.split()
+    changed = run(["git", "diff", "--name-only", "origin/main", "HEAD"], clone).stdout.split()
     assert {"params.yaml", "dvc.lock", "reports/metrics.json"} <= set(changed)
-    assert git_sha(clone, "main") == git_sha(repo, "main")  # main itself is untouched: a human merges
+    assert git_sha(clone, "origin/main") == git_sha(repo, "main")  # main itself is untouched: a human merges
