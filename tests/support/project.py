@@ -30,7 +30,10 @@ TEST_PARAMS: dict[str, Any] = {
 def project_files(root: Path = ROOT) -> list[str]:
     listed = subprocess.run(
         ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
-        cwd=root, capture_output=True, text=True, check=True,
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     return [name for name in listed.split("\0") if name and (root / name).is_file()]
 
@@ -43,8 +46,10 @@ def env_for(repo: Path, **extra: str) -> dict[str, str]:
         PYTHONPATH=str(repo / "src"),
         DVC_NO_ANALYTICS="1",
         MLFLOW_DISABLE_TELEMETRY="true",
-        GIT_AUTHOR_NAME="Test", GIT_AUTHOR_EMAIL="test@example.com",
-        GIT_COMMITTER_NAME="Test", GIT_COMMITTER_EMAIL="test@example.com",
+        GIT_AUTHOR_NAME="Test",
+        GIT_AUTHOR_EMAIL="test@example.com",
+        GIT_COMMITTER_NAME="Test",
+        GIT_COMMITTER_EMAIL="test@example.com",
     )
     env.update(extra)
     return env
