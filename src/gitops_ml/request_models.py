@@ -16,6 +16,7 @@ from typing import Annotated, Any, Literal
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     NaiveDatetime,
@@ -35,7 +36,20 @@ MAX_BATCH_RECORDS = 1000
 # Timestamps outside this window are refused: the model has never seen them, and pandas cannot
 # represent every datetime Python can (year 1 would fail inside the model, not at the door).
 EARLIEST, LATEST = dt.datetime(1900, 1, 1), dt.datetime(2100, 1, 1)
-NAIVE_DATETIME_PATTERN = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?$"
+# Documents the accepted text for clients and fuzzers (pydantic does the parsing): the window's
+# years, real months, days and clock times, optional seconds and fraction, no UTC offset.
+NAIVE_DATETIME_PATTERN = (
+    r"^(19|20)[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])[T ]([01][0-9]|2[0-3]):[0-5][0-9]"
+    r"(:[0-5][0-9](\.[0-9]{1,6})?)?$"
+)
+
+
+def _text_or_datetime(value: Any) -> Any:
+    # Refuse numbers before pydantic would read them as Unix timestamps (it does in lax mode,
+    # and the batch endpoint validates in Python mode, where strict mode would refuse text).
+    if not isinstance(value, str | dt.datetime):
+        raise ValueError("expected local time as ISO 8601 text, e.g. 2013-07-01T08:00:00")
+    return value
 
 
 def _within_window(value: dt.datetime) -> dt.datetime:
@@ -45,10 +59,10 @@ def _within_window(value: dt.datetime) -> dt.datetime:
 
 
 # ISO 8601 local time without a UTC offset ("2013-07-01T08:00:00"): the model reads the clock
-# time at the departure airport. Strict, so a number is not silently taken as a Unix timestamp.
+# time at the departure airport.
 LocalDatetime = Annotated[
     NaiveDatetime,
-    Field(strict=True),
+    BeforeValidator(_text_or_datetime),
     AfterValidator(_within_window),
     WithJsonSchema({"type": "string", "pattern": NAIVE_DATETIME_PATTERN, "example": "2013-07-01T08:00:00"}),
 ]

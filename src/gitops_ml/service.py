@@ -4,8 +4,10 @@ Two BentoML services, as BentoML composes adaptive batching:
 
 * ``FlightDelay`` (the API): validates requests against the schema-generated ``FlightRecord``
   (bad input -> 4xx naming the field), logs every scored record with ``bentoml.monitor`` and
-  answers. Endpoints: ``POST /predict`` (one record), ``POST /predict_batch`` (a JSON array of up
-  to ``MAX_BATCH_RECORDS``), plus BentoML's ``/livez``, ``/readyz`` and ``/metrics``.
+  answers. Endpoints: ``POST /predict`` (one record) and ``POST /predict_batch``
+  (``{"records": [...]}``, up to ``MAX_BATCH_RECORDS``: an object rather than a bare array,
+  which BentoML would parse before validating and answer with a 500 when malformed), plus
+  BentoML's ``/livez``, ``/readyz`` and ``/metrics``.
 * ``FlightDelayModel`` holds the pipeline's model (declared as a ``BentoModel``, so
   ``bentoml build`` packs it). Its ``score`` is batchable: concurrent single-record requests
   are merged into one ``predict_proba`` call. A gradient-boosted model's cost is mostly
@@ -64,8 +66,8 @@ class FlightDelay:
         return (await self._score([record]))[0]
 
     @bentoml.api(route="/predict_batch")
-    async def predict_batch(self, records: FlightBatch, /) -> list[Prediction]:
-        """Score a JSON array of scheduled departures (1 to 1000); answers in the same order."""
+    async def predict_batch(self, records: FlightBatch) -> list[Prediction]:
+        """Score ``{"records": [...]}``, 1 to 1000 scheduled departures; answers in the same order."""
         return await self._score(records)
 
     async def _score(self, records: list[Any]) -> list[Prediction]:
