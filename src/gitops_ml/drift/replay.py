@@ -69,7 +69,7 @@ def replay(client: httpx.Client, records: list[dict], batch_size: int, progress:
     with tqdm(total=len(records), unit="rec", desc="replay", disable=not progress) as bar:
         for start in range(0, len(records), batch_size):
             batch = records[start : start + batch_size]
-            response = client.post("/predict_batch", json=batch)
+            response = client.post("/predict_batch", json={"records": batch})
             sent += len(batch)
             if response.status_code == 200:
                 accepted += len(batch)
