@@ -235,7 +235,11 @@ def params_section(inputs: ReportInputs) -> str:
     if not changes:
         return "No parameter changed."
     rows = [[code(key), _param_value(old), _param_value(new)] for key, old, new in changes]
-    return table(["param", "base", "PR"], rows)
+    rendered = table(["param", "base", "PR"], rows)
+    if any(key.startswith("gate.") for key, _, _ in changes):
+        # The gate reads this PR's params.yaml: a PR can loosen its own check, so say it loudly.
+        rendered += "\n\n⚠️ This PR changes the quality gate itself (`gate.*`): review those limits."
+    return rendered
 
 
 # ---------------------------------------------------------------- data

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+from dataclasses import replace
 
 import pytest
 
@@ -187,9 +188,18 @@ def test_params_that_changed_are_listed_with_both_values():
     pr_params["evaluate"] = {"slices": ["carrier"]}
     base = make(dict(BASE_METRICS)).base
     inputs = make(dict(BASE_METRICS), pr=Results(metrics=dict(BASE_METRICS), params=pr_params))
-    report = render(ReportInputs(**{**inputs.__dict__, "base": base}))
+    report = render(replace(inputs, base=base))
     assert row(report, "`train.hist_gradient_boosting.learning_rate`")[1:] == ["`0.1`", "`0.05`"]
     assert row(report, "`evaluate.slices`")[1:] == ["_(absent)_", '`["carrier"]`']
+    assert "changes the quality gate itself" not in report
+
+
+def test_a_pr_that_changes_its_own_gate_is_flagged():
+    loosened = {**PARAMS, "gate": {"metrics": {"roc_auc": {"minimum": 0.1}}}}
+    inputs = make(dict(BASE_METRICS))
+    report = render(replace(inputs, pr=Results(metrics=BASE_METRICS, params=loosened)))
+    assert row(report, "`gate.metrics.roc_auc.minimum`")[1:] == ["_(absent)_", "`0.1`"]
+    assert "⚠️ This PR changes the quality gate itself" in report
 
 
 def test_flatten_and_params_changes():
@@ -210,12 +220,10 @@ def test_slices_are_ordered_by_largest_roc_auc_drop():
     many_pr = slices({f"C{i}": 0.8 - i / 100 for i in range(10)})
     inputs = make(dict(BASE_METRICS))
     report = render(
-        ReportInputs(
-            **{
-                **inputs.__dict__,
-                "base": Results(metrics=BASE_METRICS, slices=many_base),
-                "pr": Results(metrics=BASE_METRICS, slices=many_pr),
-            }
+        replace(
+            inputs,
+            base=Results(metrics=BASE_METRICS, slices=many_base),
+            pr=Results(metrics=BASE_METRICS, slices=many_pr),
         )
     )
     section = report.split("#### Slices that regressed most")[1].split("<details>")[0]
@@ -226,7 +234,7 @@ def test_slices_are_ordered_by_largest_roc_auc_drop():
 
 def test_no_regressed_slice_is_said_plainly():
     inputs = make(dict(BASE_METRICS))
-    same = ReportInputs(**{**inputs.__dict__, "pr": Results(metrics=BASE_METRICS, slices=inputs.base.slices)})
+    same = replace(inputs, pr=Results(metrics=BASE_METRICS, slices=inputs.base.slices))
     assert "No slice got worse in ROC AUC (2 slices compared)." in render(same)
 
 
