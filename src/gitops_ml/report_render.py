@@ -248,7 +248,8 @@ def params_section(inputs: ReportInputs) -> str:
 def summarise_dvc_diff(diff: Mapping) -> list[tuple[str, str, int]]:
     """(change, path, files inside) per DVC-tracked output; a changed directory's files fold into it."""
     entries = []
-    for change in ("added", "deleted", "modified", "renamed", "not in cache"):
+    # "not in cache" only says dvc could not list a directory of the base; it is listed as changed too.
+    for change in ("added", "deleted", "modified", "renamed"):
         for item in diff.get(change) or []:
             path = item.get("path") if isinstance(item.get("path"), str) else str(item.get("path", {}).get("new", "?"))
             entries.append((change, path))

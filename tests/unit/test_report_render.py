@@ -287,6 +287,7 @@ def test_data_changes_fold_directories_and_name_the_data():
         ],
         "deleted": [{"path": "data/split/old.parquet"}],
         "renamed": [{"path": {"old": "a", "new": "b"}}],
+        "not in cache": [{"path": "reports/figures/"}],
     }
     assert summarise_dvc_diff(diff) == [
         ("deleted", "data/split/old.parquet", 0),
