@@ -45,6 +45,8 @@ def _git(*args: str) -> subprocess.CompletedProcess:
 
 
 def resolve_revision(revision: str) -> str:
+    if _git("rev-parse", "--git-dir").returncode != 0:
+        raise UsageError("not inside a git repository: run from the repository root")
     found = _git("rev-parse", "--verify", "--quiet", f"{revision}^{{commit}}")
     if found.returncode != 0:
         raise UsageError(f"unknown git revision {revision!r} (is it fetched? try `git fetch origin {revision}`)")
@@ -139,9 +141,10 @@ def gather(base: str, env: Mapping[str, str], images: bool, figures: list[str]) 
         raise UsageError(f"{base}:{paths.METRICS} must hold a JSON object of metrics")
 
     try:
-        rules = parse_params(pr.params, source=str(PARAMS_FILE)).gate.metrics
+        parsed = parse_params(pr.params, source=str(PARAMS_FILE))
     except ConfigError as error:
         raise UsageError(str(error)) from None
+    rules = parsed.gate.metrics
     verdict = evaluate_gate(pr.metrics, base_results.metrics, rules)
     diff, diff_error = dvc_diff(base_sha)
 
@@ -152,7 +155,9 @@ def gather(base: str, env: Mapping[str, str], images: bool, figures: list[str]) 
     branch = env.get("GITHUB_HEAD_REF") or _git("branch", "--show-current").stdout.strip()
     pr_label = " @ ".join(part for part in (branch, _short(head_sha or "")) if part)
 
-    card = read_current(paths.MODEL_CARD) or {}
+    card = read_current(paths.MODEL_CARD)
+    card = card if isinstance(card, dict) else {}
+    experiment = env.get("MLFLOW_EXPERIMENT_NAME") or parsed.tracking.experiment_name  # as tracking.configure
     return ReportInputs(
         base_rev=base,
         base=base_results,
@@ -165,6 +170,7 @@ def gather(base: str, env: Mapping[str, str], images: bool, figures: list[str]) 
         dvc_diff_error=diff_error,
         reproduce=reproduce_commands(head_sha, base, fetch),
         mlflow_run_url=mlflow_run_url(env.get("MLFLOW_TRACKING_URI"), card.get("mlflow_run_id")),
+        mlflow_experiment=experiment,
         workflow_run_url=workflow_run_url(env),
         figures=figures,
         images=images,

@@ -71,6 +71,7 @@ class ReportInputs:
     dvc_diff_error: str | None = None
     reproduce: str = ""  # shell commands
     mlflow_run_url: str | None = None
+    mlflow_experiment: str = ""
     workflow_run_url: str | None = None
     figures: Sequence[str] = ()  # PNG file names, linked only with images=True
     images: bool = False
@@ -541,7 +542,8 @@ def importance_table(inputs: ReportInputs) -> str | None:
 def links_section(inputs: ReportInputs) -> str:
     lines = []
     if inputs.mlflow_run_url:
-        lines.append(f"- MLflow run: {inputs.mlflow_run_url}")
+        experiment = f" (experiment {code(inputs.mlflow_experiment)})" if inputs.mlflow_experiment else ""
+        lines.append(f"- MLflow run{experiment}: {inputs.mlflow_run_url}")
     if inputs.workflow_run_url:
         lines.append(f"- Workflow run (full report and PNG plots in its artifacts): {inputs.workflow_run_url}")
     return "\n".join(lines)

@@ -30,7 +30,14 @@ def git(repo, *args):
 def repo(tmp_path, monkeypatch):
     """A git repo with the project's params.yaml committed on main, and nothing else yet."""
     monkeypatch.chdir(tmp_path)
-    for name in ("GITHUB_REF", "PR_HEAD_SHA", "GITHUB_HEAD_REF", "MLFLOW_TRACKING_URI", "GITHUB_RUN_ID"):
+    for name in (
+        "GITHUB_REF",
+        "PR_HEAD_SHA",
+        "GITHUB_HEAD_REF",
+        "GITHUB_RUN_ID",
+        "MLFLOW_TRACKING_URI",
+        "MLFLOW_EXPERIMENT_NAME",
+    ):
         monkeypatch.delenv(name, raising=False)
     shutil.copy(ROOT / "params.yaml", tmp_path / "params.yaml")
     git(tmp_path, "init", "-q", "-b", "main")
@@ -49,6 +56,13 @@ def test_unknown_base_revision_is_a_usage_error(repo, capsys):
     assert report.main(["--base", "no-such-branch"]) == 2
     assert "unknown git revision 'no-such-branch'" in capsys.readouterr().err
     assert not (repo / "build/report/report.md").exists()
+
+
+def test_outside_a_git_repository_is_a_usage_error(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path.parent))  # don't find an enclosing repo
+    assert report.main(["--base", "main"]) == 2
+    assert "not inside a git repository" in capsys.readouterr().err
 
 
 def test_no_current_metrics_is_a_usage_error(repo, capsys):
@@ -80,13 +94,21 @@ def test_first_pr_report_files(repo, capsys):
     assert f"wrote {out / 'report.md'}" in capsys.readouterr().out
 
 
-def test_regression_against_committed_base_metrics_renders_and_exits_0(repo):
+def test_regression_against_committed_base_metrics_renders_and_exits_0(repo, monkeypatch):
     write_metrics(repo, METRICS)
     git(repo, "add", "-A")
     git(repo, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-q", "-m", "metrics")
     write_metrics(repo, {**METRICS, "roc_auc": 0.70})
     (repo / "reports/figures").mkdir()
     (repo / "reports/figures/roc.png").write_bytes(b"png")
+    (repo / "models").mkdir()
+    (repo / "models/model.json").write_text(json.dumps({"mlflow_run_id": "0a1b2c"}))
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "https://ci:s3cret@mlflow.example.com")
+    monkeypatch.setenv("GITHUB_SERVER_URL", "https://github.com")
+    monkeypatch.setenv("GITHUB_REPOSITORY", "acme/flights")
+    monkeypatch.setenv("GITHUB_RUN_ID", "99")
+    monkeypatch.setenv("GITHUB_REF", "refs/pull/5/merge")
+    monkeypatch.setenv("PR_HEAD_SHA", "f" * 40)
 
     assert report.main(["--base", "main", "--images"]) == 0  # the gate CLI is what fails the check
 
@@ -96,6 +118,10 @@ def test_regression_against_committed_base_metrics_renders_and_exits_0(repo):
     markdown = (repo / "build/report/report.md").read_text()
     assert "| `roc_auc` | 0.7400 | 0.7000 | -0.0400 |" in markdown
     assert "![roc](figures/roc.png)" in markdown
+    assert "- MLflow run (experiment `flight-delay`): https://mlflow.example.com/#/runs/0a1b2c" in markdown
+    assert "s3cret" not in markdown
+    assert "https://github.com/acme/flights/actions/runs/99" in markdown
+    assert f"git fetch origin pull/5/head\ngit checkout {'f' * 40}\n" in markdown
 
 
 @pytest.mark.parametrize(

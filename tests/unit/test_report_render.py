@@ -312,10 +312,11 @@ def test_links_and_reproduce_commands():
         make(
             dict(BASE_METRICS),
             mlflow_run_url="https://mlflow.example/#/runs/abc",
+            mlflow_experiment="flight-delay",
             workflow_run_url="https://github.com/o/r/actions/runs/1",
         )
     )
-    assert "- MLflow run: https://mlflow.example/#/runs/abc" in report
+    assert "- MLflow run (experiment `flight-delay`): https://mlflow.example/#/runs/abc" in report
     assert (
         "- Workflow run (full report and PNG plots in its artifacts): https://github.com/o/r/actions/runs/1" in report
     )
