@@ -21,3 +21,12 @@ def test_failed_write_leaves_the_previous_file_and_no_temp_files(tmp_path):
 def test_json_writes_non_finite_numbers_as_null(tmp_path):
     write_json(tmp_path / "m.json", {"a": math.nan, "b": [math.inf, 1.5]})
     assert json.loads((tmp_path / "m.json").read_text()) == {"a": None, "b": [None, 1.5]}
+
+
+def test_written_files_get_the_usual_permissions_not_mkstemps_private_ones(tmp_path):
+    import os
+
+    write_json(tmp_path / "card.json", {})
+    mask = os.umask(0)
+    os.umask(mask)
+    assert (tmp_path / "card.json").stat().st_mode & 0o777 == 0o666 & ~mask
