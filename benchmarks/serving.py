@@ -65,7 +65,8 @@ async def predict(request):
     frame[TIME] = pd.to_datetime(frame[TIME])
     return JSONResponse([{{"probability": p}} for p in MODEL.predict_proba(frame)[:, 1].tolist()])
 
-app = Starlette(routes=[Route("/predict", predict, methods=["POST"]), Route("/predict_batch", predict, methods=["POST"])])
+routes = [Route(path, predict, methods=["POST"]) for path in ("/predict", "/predict_batch")]
+app = Starlette(routes=routes)
 """
 
 
