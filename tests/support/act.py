@@ -97,6 +97,15 @@ def cml_tarball() -> bytes:
     return buffer.getvalue()
 
 
+def seed_cache(store: Path, key: str, paths: list[Path]) -> None:
+    """Put an entry in the actions/cache stand-in's store, as an earlier run that saved ``key`` would."""
+    from urllib.parse import quote
+
+    entry = store / "cache" / quote(key, safe="")
+    for index, path in enumerate(paths):
+        shutil.copytree(path, entry / str(index), dirs_exist_ok=True)
+
+
 def publish_cml(github: FakeGitHub) -> None:
     github.publish_npm_package(CML_PACKAGE, CML_VERSION, cml_tarball())
 
