@@ -97,7 +97,7 @@ def evaluate(params: Params) -> dict:
         "calibration": calibration_points(target, score),
         "confusion": confusion_counts(target, score, threshold),
         "feature_importance": feature_importance(
-            model, inputs, target, params.evaluate.importance_rows, params.train.seed
+            model, inputs, target, params.evaluate.importance_rows, card["seed"]
         ),
     }
     for name, points in plots.items():
