@@ -9,6 +9,8 @@ PYTHON ?= python3
 UV_VERSION := 0.13.8
 UV ?= $(or $(shell command -v uv 2>/dev/null),.tools/bin/uv)
 RUN := $(UV) run --no-sync
+# Revision `make report` compares with (CI passes the pull request's base branch).
+BASE ?= main
 ENV_STAMP := .venv/.synced
 
 # Telemetry off for every tool the template drives (also set by the package itself).
@@ -18,7 +20,7 @@ export BENTOML_DO_NOT_TRACK := true
 export DO_NOT_TRACK := 1
 export ITERATIVE_DO_NOT_TRACK := 1
 
-.PHONY: help env run test lint format mlflow-ui clean
+.PHONY: help env run report test lint format mlflow-ui clean
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-12s %s\n", $$1, $$2}'
@@ -41,6 +43,10 @@ run: $(ENV_STAMP) ## Run the whole pipeline (dvc repro) on the bundled data
 	@echo "Plots:        reports/figures/*.png  (interactive: $(UV) run dvc plots show)"
 	@echo "Model:        models/model.joblib, card in models/model.json"
 	@echo "MLflow UI:    make mlflow-ui  (then open http://127.0.0.1:5000)"
+
+report: $(ENV_STAMP) ## Render the pull request report vs BASE (default main; run `make run` first)
+	$(RUN) python -m gitops_ml.report --base "$(BASE)"
+	@echo "Open build/report/report.md (figures in build/report/figures/)"
 
 test: $(ENV_STAMP) ## Run the whole test suite
 	$(RUN) pytest
