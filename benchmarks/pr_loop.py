@@ -54,7 +54,7 @@ def main() -> int:
         rows = []
         try:
             for push in range(1, args.pushes + 1):
-                head = lab.push("tune", {"train.hist_gradient_boosting.learning_rate": 0.1 + 0.01 * push}, f"push {push}")
+                head = lab.push("tune", {"train.threshold": round(0.35 - 0.01 * push, 2)}, f"push {push}")
                 if push == 1:
                     lab.github.add_pull(1, head_sha=head, head_ref="tune")
                 else:

@@ -15,9 +15,11 @@ nowhere), to show that a fork's build neither receives nor needs them.
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
+from gitops_ml.markdown import number
 from tests.support.act import fake_token
 from tests.support.pr_lab import ARTIFACT, PullRequestLab
 
@@ -77,8 +79,8 @@ def test_the_build_succeeds_for_a_fork_without_secrets_and_uploads_the_report(la
 def test_the_job_summary_holds_the_report(tuned):
     summary = tuned["build2"].summary
     assert "Quality gate passed" in summary
-    assert "| roc_auc |" in summary
-    assert "train.threshold" in summary
+    assert "| `roc_auc` |" in summary
+    assert "| `train.threshold` | `0.35` | `0.32` |" in summary
 
 
 def test_two_pushes_leave_exactly_one_updated_comment(lab, tuned):
@@ -98,9 +100,9 @@ def test_two_pushes_leave_exactly_one_updated_comment(lab, tuned):
 def test_the_comment_shows_base_and_pr_metrics_and_the_params_diff(lab, tuned):
     body = lab.github.comments(1)[0]["body"]
     base = json.loads((lab.repo / "reports" / "metrics.json").read_text())
-    assert "| roc_auc |" in body
-    assert f"{base['roc_auc']:.4g}" in body  # the base branch's value
-    assert "train.threshold" in body and "0.32" in body and "0.35" in body  # PR and base params
+    # The row has the base branch's committed value, then the PR's.
+    assert re.search(rf"\| `roc_auc` \| {re.escape(number(base['roc_auc']))} \| 0\.\d{{4}} \|", body)
+    assert "| `train.threshold` | `0.35` | `0.32` |" in body  # the params diff: base, PR
     assert "Quality gate passed" in body
     assert body.rstrip().endswith('"CML watermark Model report")')  # the sticky marker
 
@@ -119,7 +121,7 @@ def test_a_crippling_hyperparameter_turns_the_check_red_with_the_reason(lab, tun
     assert build.job_results == {"report": "failure"}
     assert build.step_results["gate"] == "success"  # the gate ran; the last step failed the job
     assert "Quality gate failed" in build.summary
-    assert "roc_auc got worse" in build.summary or "roc_auc" in build.summary.split("failed:")[1]
+    assert re.search(r"`?roc_auc`? (got worse by|[\d.]+ is below the floor)", build.summary)  # the gate's reason
     verdict = json.loads((build.artifact(ARTIFACT) / "verdict.json").read_text())
     assert verdict["passed"] is False
 

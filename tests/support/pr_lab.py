@@ -53,7 +53,12 @@ class PullRequestLab:
 
     def push(self, branch: str, params: dict[str, Any], message: str) -> str:
         """Commit a params change on ``branch`` (created from main when new); returns the head sha."""
-        exists = subprocess.run(["git", "rev-parse", "--verify", "--quiet", branch], cwd=self.repo).returncode == 0
+        exists = (
+            subprocess.run(
+                ["git", "rev-parse", "--verify", "--quiet", branch], cwd=self.repo, capture_output=True
+            ).returncode
+            == 0
+        )
         run(["git", "checkout", "-q", branch] if exists else ["git", "checkout", "-q", "-b", branch, "main"], self.repo)
         set_params(self.repo, params)
         commit_all(self.repo, message)
