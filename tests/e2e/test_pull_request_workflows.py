@@ -32,8 +32,8 @@ CRIPPLE = {"train.hist_gradient_boosting.max_iter": 1}  # one boosting round: cl
 
 
 @pytest.fixture(scope="module")
-def lab(tmp_path_factory):
-    lab = PullRequestLab(tmp_path_factory.mktemp("pr-lab"))
+def lab(tmp_path_factory, reproduced_repo):
+    lab = PullRequestLab(tmp_path_factory.mktemp("pr-lab"), reproduced_repo)
     yield lab
     lab.close()
 

@@ -21,7 +21,7 @@ from tests.support.act import (
     workflow_run_event,
 )
 from tests.support.fake_github import FakeGitHub
-from tests.support.project import commit_all, make_repo, run, set_params
+from tests.support.project import clone_workspace, commit_all, make_repo, run, set_params
 
 PR_WORKFLOW = ".github/workflows/pr.yml"
 COMMENT_WORKFLOW = ".github/workflows/pr-comment.yml"
@@ -32,14 +32,22 @@ LAB_PARAMS = {"gate.metrics.latency_single_row_ms_p50.rel_tolerance": 100.0}
 
 
 class PullRequestLab:
-    def __init__(self, root: Path):
+    """``reproduced``: an already reproduced and committed project repo to start from (copied, not
+    changed), e.g. the test session's ``reproduced_repo``; without it the lab runs the pipeline."""
+
+    def __init__(self, root: Path, reproduced: Path | None = None):
         self.root = root
         self.github = FakeGitHub(root / "github").start()
         publish_cml(self.github)
         self.store = root / "store"  # what the stand-ins keep across runs: caches, artifacts
-        self.repo = make_repo(root / "repo", LAB_PARAMS)
-        run(["dvc", "repro"], self.repo)
-        commit_all(self.repo, "pipeline result on main")
+        if reproduced is None:
+            self.repo = make_repo(root / "repo")
+            run(["dvc", "repro"], self.repo)
+            commit_all(self.repo, "pipeline result on main")
+        else:
+            self.repo = clone_workspace(reproduced, root / "repo")
+        set_params(self.repo, LAB_PARAMS)  # no stage depends on the gate: nothing to rerun
+        commit_all(self.repo, "lab gate settings")
         self.github.create_git_repo()
         set_origin(self.repo, self.github)
         # As on GitHub: main is on the remote, and a checkout with history has origin/main.
