@@ -20,7 +20,15 @@ export BENTOML_DO_NOT_TRACK := true
 export DO_NOT_TRACK := 1
 export ITERATIVE_DO_NOT_TRACK := 1
 
-.PHONY: help env run report test lint format mlflow-ui clean
+# Serving: the BentoML store, the inference logs and the image live in (or are named after) the repo.
+export BENTOML_HOME ?= $(CURDIR)/.bentoml
+export INFERENCE_LOG_DIR ?= $(CURDIR)/monitoring
+PORT ?= 3000
+IMAGE ?= flight-delay:local
+BENTO_TAG_FILE := build/bento/tag
+SERVE_REQUIREMENTS := src/requirements-serve.txt
+
+.PHONY: help env run report test lint format mlflow-ui clean model bento serve serve-bento container drift replay
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-12s %s\n", $$1, $$2}'
@@ -48,6 +56,17 @@ report: $(ENV_STAMP) ## Render the pull request report vs BASE (default main; ru
 	$(RUN) python -m gitops_ml.report --base "$(BASE)"
 	@echo "Open build/report/report.md (figures in build/report/figures/)"
 
+# Current data for `make drift`: production (default: drift.source in params.yaml), logs, or a path/URL.
+SOURCE ?=
+
+drift: $(ENV_STAMP) ## Drift check: SOURCE=production|logs|<parquet/CSV path or URL>; reports in build/drift/
+	$(RUN) python -m gitops_ml.drift $(if $(SOURCE),--source "$(SOURCE)")
+
+ROWS ?= 5000
+
+replay: $(ENV_STAMP) ## Send ROWS of the production window's flights to the service on PORT (make serve first)
+	$(RUN) python -m gitops_ml.drift.replay --url http://127.0.0.1:$(PORT) --rows $(ROWS)
+
 test: $(ENV_STAMP) ## Run the whole test suite
 	$(RUN) pytest
 
@@ -65,5 +84,24 @@ format: $(ENV_STAMP) ## Apply ruff fixes and formatting
 mlflow-ui: $(ENV_STAMP) ## Browse the local MLflow store (sqlite:///mlflow.db)
 	$(RUN) mlflow ui --backend-store-uri sqlite:///mlflow.db --host 127.0.0.1 --port 5000
 
+$(SERVE_REQUIREMENTS): uv.lock pyproject.toml | $(UV)
+	$(UV) export --frozen --no-dev --extra serve --no-emit-project --no-hashes --no-header \
+		--format requirements-txt --output-file $@ --quiet
+
+model: $(ENV_STAMP) ## Import models/ (the pipeline's model) into the BentoML store
+	$(RUN) python -m gitops_ml.deploy.import_model
+
+bento: $(SERVE_REQUIREMENTS) model ## Build the Bento (service + model + serving requirements from uv.lock)
+	$(RUN) python -m gitops_ml.deploy.bento --tag-file $(BENTO_TAG_FILE)
+
+serve: model ## Serve the service from source on http://127.0.0.1:$(PORT) (logs in ./monitoring)
+	$(RUN) bentoml serve gitops_ml.service:FlightDelay --host 127.0.0.1 --port $(PORT)
+
+serve-bento: bento ## Serve the built Bento on http://127.0.0.1:$(PORT)
+	$(RUN) bentoml serve $$(cat $(BENTO_TAG_FILE)) --host 127.0.0.1 --port $(PORT)
+
+container: bento ## Build the Bento's OCI image, tagged $(IMAGE) (needs a Docker engine)
+	$(RUN) bentoml containerize $$(cat $(BENTO_TAG_FILE)) --image-tag $(IMAGE)
+
 clean: ## Remove pipeline outputs that DVC can restore or rebuild, and local caches
-	rm -rf data/raw data/split models/model.joblib reports/figures build .pytest_cache .ruff_cache
+	rm -rf data/raw data/split models/model.joblib reports/figures build .pytest_cache .ruff_cache $(SERVE_REQUIREMENTS)

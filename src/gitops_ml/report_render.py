@@ -129,6 +129,11 @@ def gate_cell(rule: MetricGate | None, check: MetricCheck | None, unit: str = ""
     return f"{status} {' · '.join(limits)}".strip()
 
 
+def _mapping(value: object) -> Mapping:
+    """A JSON object, or an empty one for anything else a hand-edited file might hold."""
+    return value if isinstance(value, Mapping) else {}
+
+
 def _delta(pr: object, base: object) -> float | None:
     pr, base = as_number(pr), as_number(base)
     if pr is None or base is None:
@@ -292,15 +297,13 @@ def data_summary(inputs: ReportInputs) -> str:
 
 
 def split_table(inputs: ReportInputs) -> str:
-    base, pr = inputs.base.split or {}, inputs.pr.split or {}
-    names = [name for name in paths.SPLITS if name in pr or name in base]
-    names += [name for name in list(pr) + list(base) if name not in names]
-    names = list(dict.fromkeys(names))
+    base, pr = _mapping(inputs.base.split), _mapping(inputs.pr.split)
+    names = list(dict.fromkeys([*(name for name in paths.SPLITS if name in pr or name in base), *pr, *base]))
     if not names:
         return "_No split summary._"
     rows = []
     for name in names:
-        old, new = base.get(name) or {}, pr.get(name) or {}
+        old, new = _mapping(base.get(name)), _mapping(pr.get(name))
         delta = _delta(new.get("rows"), old.get("rows"))
         rows.append(
             [
@@ -593,8 +596,7 @@ def render(inputs: ReportInputs) -> str:
         _fold("Confusion matrix", confusion_table(inputs)),
         _fold(f"Feature importance (top {FEATURES_SHOWN})", importance_table(inputs)),
         figures_section(inputs),
-        "#### Reproduce locally",
-        f"```sh\n{inputs.reproduce.strip()}\n```" if inputs.reproduce.strip() else None,
+        f"#### Reproduce locally\n\n```sh\n{inputs.reproduce.strip()}\n```" if inputs.reproduce.strip() else None,
         links_section(inputs),
     ]
     return "\n\n".join(section for section in sections if section) + "\n"

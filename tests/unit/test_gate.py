@@ -141,3 +141,8 @@ def test_cli_unknown_revision_is_a_usage_error(metrics_repo, capsys):
 def test_cli_missing_baseline_file_means_no_baseline(metrics_repo, capsys):
     assert main(["--baseline", "nowhere.json"]) == 0
     assert "no baseline metrics" in capsys.readouterr().out
+
+
+def test_integer_beyond_float_range_is_not_a_finite_number():
+    result = verdict(roc_auc=10**400)
+    assert not result.passed and "not a finite number" in result.reasons[0]

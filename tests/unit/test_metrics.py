@@ -54,3 +54,10 @@ def test_calibration_bins_cover_the_scores():
     points = calibration_points(np.tile(Y, 10), np.tile(SCORE, 10), bins=4)
     assert 1 <= len(points) <= 4
     assert all(0 <= p["mean_predicted"] <= 1 and 0 <= p["fraction_delayed"] <= 1 for p in points)
+
+
+def test_precision_recall_points_are_interpolated_so_never_rise_with_recall():
+    y = np.array([0, 1, 1, 0, 1, 0, 0, 0])  # the top-scored example is a negative
+    precision = [p["precision"] for p in pr_points(y, np.linspace(0.9, 0.2, 8))]
+    assert precision == sorted(precision, reverse=True)
+    assert precision[0] == 1.0 and precision[-1] == 0.6  # all 3 positives are in the top 5

@@ -168,6 +168,14 @@ def test_missing_metric_on_either_side_is_a_dash_and_fails_the_gate_when_gated()
     assert "roc_auc is missing from the metrics" in report.splitlines()[2]
 
 
+def test_malformed_result_files_do_not_crash_the_report():
+    garbage = Results(metrics={}, params="not a mapping", slices={"a": 1}, split=[1, 2], plots={"roc": {"x": 1}})
+    report = render(make(dict(BASE_METRICS), base=garbage))
+    assert row(report, "`roc_auc`")[1:3] == ["—", "0.7400"]
+    assert "_No split summary._" not in report  # the PR side still has one
+    assert row(report, "train")[1:3] == ["—", "1,100"]
+
+
 @pytest.mark.parametrize("bad", [math.nan, None, "n/a", math.inf])
 def test_nan_null_or_garbage_metric_values_render_as_dash(bad):
     report = render(make({**BASE_METRICS, "pr_auc": bad}, base_metrics={**BASE_METRICS, "log_loss": bad}))

@@ -1,0 +1,129 @@
+"""Put the trained model into the BentoML model store, where ``bentoml build`` packs it from.
+
+    python -m gitops_ml.deploy.import_model                         # the pipeline's models/ output
+    python -m gitops_ml.deploy.import_model --from-mlflow URI       # e.g. models:/flight-delay@champion
+
+The stored model holds ``model.joblib`` and ``model.json`` (the card: threshold, inputs, MLflow
+run) and carries labels: git commit, MLflow run id and the gated metrics of reports/metrics.json.
+Its version is the first 16 hex digits of the model file's MD5 (the hash dvc.lock records), so
+importing the same model twice is a no-op and a prediction's ``model_version`` leads back to the
+exact training output. The store lives in ``$BENTOML_HOME`` (``make`` sets it to ./.bentoml).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from gitops_ml import paths, schema, tracking
+from gitops_ml.deploy import DeployError
+from gitops_ml.io import read_json, write_json
+from gitops_ml.scoring import CARD_FILE, MODEL_FILE, MODEL_NAME
+
+VERSION_DIGITS = 16
+
+
+def model_version(model_file: Path) -> str:
+    digest = hashlib.md5(model_file.read_bytes(), usedforsecurity=False).hexdigest()
+    return digest[:VERSION_DIGITS]
+
+
+def key_metrics(metrics: dict[str, Any]) -> dict[str, Any]:
+    """The metrics the quality gate checks (params.yaml ``gate.metrics``): what a label should show."""
+    from gitops_ml.config import load_params
+
+    try:
+        gated = list(load_params().gate.metrics)
+    except Exception:  # no params.yaml here (an MLflow import outside the repo): show everything
+        gated = list(metrics)
+    return {name: metrics[name] for name in gated if name in metrics}
+
+
+def labels_for(card: dict[str, Any], metrics: dict[str, Any], commit: str) -> dict[str, str]:
+    labels = {
+        "git_commit": commit,
+        "mlflow_run_id": str(card.get("mlflow_run_id", "")),
+        "model_type": str(card.get("model", "")),
+        "threshold": str(card.get("threshold", "")),
+    }
+    labels.update({name: str(value) for name, value in key_metrics(metrics).items()})
+    return labels
+
+
+def store_model(model_file: Path, card: dict[str, Any], metrics: dict[str, Any], commit: str) -> str:
+    """Create ``flight-delay:<version>`` in the store (or find it there); returns the tag."""
+    import bentoml
+    from bentoml.exceptions import NotFound
+
+    tag = f"{MODEL_NAME}:{model_version(model_file)}"
+    try:
+        bentoml.models.get(tag)
+        return tag  # the same bytes were imported before
+    except NotFound:
+        pass
+    with bentoml.models.create(
+        tag, labels=labels_for(card, metrics, commit), metadata={"card": card, "metrics": metrics}
+    ) as model:
+        shutil.copyfile(model_file, model.path_of(MODEL_FILE))
+        write_json(model.path_of(CARD_FILE), card)
+    return tag
+
+
+def import_from_pipeline(model_file: Path = paths.MODEL, card_file: Path = paths.MODEL_CARD) -> str:
+    missing = [str(path) for path in (model_file, card_file) if not path.exists()]
+    if missing:
+        raise DeployError(f"{', '.join(missing)} missing: run the pipeline first (`make run` or `dvc pull`)")
+    card = read_json(card_file)
+    expected = [column.name for column in schema.input_columns()]
+    if card.get("inputs") != expected:
+        raise DeployError(f"{card_file} was trained on inputs {card.get('inputs')}, the schema declares {expected}")
+    metrics = read_json(paths.METRICS) if paths.METRICS.exists() else {}
+    return store_model(model_file, card, metrics, tracking.git_commit())
+
+
+def import_from_mlflow(model_uri: str) -> str:
+    """A model logged by the train stage, from the configured MLflow store or registry."""
+    import joblib
+    import mlflow
+
+    mlflow.set_tracking_uri(tracking.tracking_uri())
+    try:
+        info = mlflow.models.get_model_info(model_uri)
+        pipeline = mlflow.sklearn.load_model(model_uri)
+        run = mlflow.tracking.MlflowClient().get_run(info.run_id)
+    except mlflow.exceptions.MlflowException as error:
+        raise DeployError(f"cannot load {model_uri} from {tracking.tracking_uri()}: {error}") from None
+    card = {
+        "model": run.data.params.get("model"),
+        "threshold": float(run.data.params["threshold"]),
+        "inputs": [column.name for column in schema.input_columns()],
+        "mlflow_run_id": info.run_id,
+        "source": model_uri,
+    }
+    commit = run.data.tags.get("git_commit", "unknown")
+    with tempfile.TemporaryDirectory() as tmp:
+        model_file = Path(tmp) / MODEL_FILE
+        joblib.dump(pipeline, model_file)
+        return store_model(model_file, card, dict(run.data.metrics), commit)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--from-mlflow", metavar="MODEL_URI", help="import from MLflow instead of models/")
+    args = parser.parse_args(argv)
+    try:
+        tag = import_from_mlflow(args.from_mlflow) if args.from_mlflow else import_from_pipeline()
+    except DeployError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    print(tag)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
