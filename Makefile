@@ -9,6 +9,8 @@ PYTHON ?= python3
 UV_VERSION := 0.13.8
 UV ?= $(or $(shell command -v uv 2>/dev/null),.tools/bin/uv)
 RUN := $(UV) run --no-sync
+# Revision `make report` compares with (CI passes the pull request's base branch).
+BASE ?= main
 ENV_STAMP := .venv/.synced
 
 # Telemetry off for every tool the template drives (also set by the package itself).
@@ -26,7 +28,7 @@ IMAGE ?= flight-delay:local
 BENTO_TAG_FILE := build/bento/tag
 SERVE_REQUIREMENTS := src/requirements-serve.txt
 
-.PHONY: help env run test lint format mlflow-ui clean model bento serve serve-bento container smoke
+.PHONY: help env run report test lint format mlflow-ui clean model bento serve serve-bento container smoke drift replay
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-12s %s\n", $$1, $$2}'
@@ -50,12 +52,30 @@ run: $(ENV_STAMP) ## Run the whole pipeline (dvc repro) on the bundled data
 	@echo "Model:        models/model.joblib, card in models/model.json"
 	@echo "MLflow UI:    make mlflow-ui  (then open http://127.0.0.1:5000)"
 
+report: $(ENV_STAMP) ## Render the pull request report vs BASE (default main; run `make run` first)
+	$(RUN) python -m gitops_ml.report --base "$(BASE)"
+	@echo "Open build/report/report.md (figures in build/report/figures/)"
+
+# Current data for `make drift`: production (default: drift.source in params.yaml), logs, or a path/URL.
+SOURCE ?=
+
+drift: $(ENV_STAMP) ## Drift check: SOURCE=production|logs|<parquet/CSV path or URL>; reports in build/drift/
+	$(RUN) python -m gitops_ml.drift $(if $(SOURCE),--source "$(SOURCE)")
+
+ROWS ?= 5000
+
+replay: $(ENV_STAMP) ## Send ROWS of the production window's flights to the service on PORT (make serve first)
+	$(RUN) python -m gitops_ml.drift.replay --url http://127.0.0.1:$(PORT) --rows $(ROWS)
+
 test: $(ENV_STAMP) ## Run the whole test suite
 	$(RUN) pytest
 
-lint: $(ENV_STAMP) ## Lint and format-check the code
+lint: $(ENV_STAMP) ## Lint and format-check the code; audit and validate the workflows (offline)
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
+	env -u GH_TOKEN -u GITHUB_TOKEN $(RUN) zizmor --offline .github/workflows
+	$(RUN) check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
+	$(RUN) actionlint
 
 format: $(ENV_STAMP) ## Apply ruff fixes and formatting
 	$(RUN) ruff check --fix .

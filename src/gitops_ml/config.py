@@ -127,6 +127,66 @@ class TrackingParams(Frozen):
     experiment_name: str = "flight-delay"
 
 
+class ColumnDriftParams(Frozen):
+    """How one column is compared. None = Evidently's choice for the column's type and sample size."""
+
+    method: str | None = None  # an Evidently stat test name: ks, chisquare, wasserstein, jensenshannon, psi, ...
+    threshold: float | None = Field(None, gt=0)
+
+
+class LogsParams(Frozen):
+    # What the service's `bentoml.monitor` writes: <path>/<monitor>/data/data.<worker>.log (JSON lines).
+    path: str = "monitoring"
+    monitor: str = "flight_delay"
+
+
+class PerformanceDriftParams(Frozen):
+    """Checked only when the current data carries the label (schema.TARGET)."""
+
+    metric: str = "roc_auc"  # any metric of gitops_ml.metrics.classification_metrics known to the gate
+    max_drop: float = Field(0.05, ge=0)  # allowed worsening vs the evaluated model (reports/metrics.json)
+
+    @model_validator(mode="after")
+    def _known_metric(self) -> PerformanceDriftParams:
+        from gitops_ml.gate import HIGHER_IS_BETTER  # here: gate imports this module
+
+        if self.metric not in HIGHER_IS_BETTER:
+            raise ValueError(f"unknown metric {self.metric!r}; known: {sorted(HIGHER_IS_BETTER)}")
+        return self
+
+
+class DriftParams(Frozen):
+    # "production" (the split stage's production window), "logs" (the service's inference logs),
+    # or a parquet/CSV file: a local path or an fsspec URL (s3://, gs://, https://...).
+    source: str = "production"
+    logs: LogsParams = LogsParams()
+    drift_share: Fraction = 0.5  # dataset drift when at least this share of the compared columns drifted
+    method: str | None = None  # one method for every column; None = Evidently's default per column
+    threshold: float | None = Field(None, gt=0)  # one threshold for every column; None = the method's default
+    columns: dict[str, ColumnDriftParams] = {}  # per-column overrides of method/threshold
+    min_rows: int = Field(500, ge=1)  # fewer current rows than this: no decision ("insufficient_data")
+    max_rows: int = Field(50_000, ge=1000)  # larger inputs are sampled (seeded) to this many rows per side
+    seed: int = 42
+    prediction: bool = True  # also compare the model's predicted probabilities (prediction drift)
+    performance: PerformanceDriftParams = Field(default_factory=PerformanceDriftParams)
+
+    @model_validator(mode="after")
+    def _known_columns(self) -> DriftParams:
+        from gitops_ml.schema import drift_columns
+
+        known = {column.name for column in drift_columns()} | {PREDICTION_COLUMN}
+        unknown = sorted(set(self.columns) - known)
+        if unknown:
+            raise ValueError(f"unknown column(s) {unknown} in drift.columns; compared: {sorted(known)}")
+        if self.min_rows > self.max_rows:
+            raise ValueError(f"min_rows ({self.min_rows}) must not exceed max_rows ({self.max_rows})")
+        return self
+
+
+# The model's predicted probability, compared like a column when drift.prediction is on.
+PREDICTION_COLUMN = "prediction"
+
+
 class Params(Frozen):
     data: DataParams = DataParams()
     split: SplitParams
@@ -135,6 +195,7 @@ class Params(Frozen):
     evaluate: EvaluateParams = EvaluateParams()
     gate: GateParams
     tracking: TrackingParams = TrackingParams()
+    drift: DriftParams = Field(default_factory=DriftParams)
 
 
 class ConfigError(ValueError):

@@ -13,9 +13,10 @@ import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+if TYPE_CHECKING:  # pandas costs ~1 s to import; the report and gate CLIs never touch parquet
+    import pandas as pd
 
 
 @contextmanager
@@ -65,4 +66,6 @@ def write_parquet(path: Path | str, frame: pd.DataFrame) -> None:
 
 
 def read_parquet(path: Path | str) -> pd.DataFrame:
+    import pandas as pd
+
     return pd.read_parquet(path)

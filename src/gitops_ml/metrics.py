@@ -63,13 +63,19 @@ def roc_points(y_true: np.ndarray, score: np.ndarray, points: int = 101) -> list
 
 
 def pr_points(y_true: np.ndarray, score: np.ndarray, points: int = 101) -> list[dict]:
+    """Interpolated precision (the best precision at this recall or higher) on a fixed recall grid.
+
+    The standard monotone form: the raw curve's saw-tooth, and its precision-0 points at recall 0
+    when the top-scored example is negative, say nothing about the model.
+    """
     precision, recall, _ = skm.precision_recall_curve(y_true, score)
+    order = np.argsort(recall, kind="stable")
+    recall, precision = recall[order], np.maximum.accumulate(precision[order][::-1])[::-1]
     grid = np.linspace(0, 1, points)
-    # recall decreases along the curve; np.interp needs increasing x.
-    interpolated = np.interp(grid, recall[::-1], precision[::-1])
+    at = np.searchsorted(recall, grid, side="left").clip(max=len(recall) - 1)
     return [
-        {"recall": round(x, 4), "precision": round(float(y), 4)}
-        for x, y in zip(grid.tolist(), interpolated, strict=True)
+        {"recall": round(r, 4), "precision": round(float(p), 4)}
+        for r, p in zip(grid.tolist(), precision[at], strict=True)
     ]
 
 

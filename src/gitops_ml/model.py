@@ -17,10 +17,18 @@ from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, OrdinalEnc
 from gitops_ml.config import TrainParams
 from gitops_ml.features import add_time_features, categorical_features, numeric_features
 
+MAX_CATEGORIES = 255
+
 
 def _ordinal_preprocessing() -> ColumnTransformer:
     # Unseen and missing categories both become NaN, which the trees route like missing values.
-    encoder = OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=np.nan, encoded_missing_value=np.nan)
+    # Rare categories beyond MAX_CATEGORIES share one code: HistGradientBoosting takes at most 255.
+    encoder = OrdinalEncoder(
+        handle_unknown="use_encoded_value",
+        unknown_value=np.nan,
+        encoded_missing_value=np.nan,
+        max_categories=MAX_CATEGORIES,
+    )
     return ColumnTransformer(
         [("categorical", encoder, categorical_features()), ("numeric", "passthrough", numeric_features())],
         verbose_feature_names_out=False,

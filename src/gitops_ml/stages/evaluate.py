@@ -96,9 +96,7 @@ def evaluate(params: Params) -> dict:
         "precision_recall": pr_points(target, score),
         "calibration": calibration_points(target, score),
         "confusion": confusion_counts(target, score, threshold),
-        "feature_importance": feature_importance(
-            model, inputs, target, params.evaluate.importance_rows, params.train.seed
-        ),
+        "feature_importance": feature_importance(model, inputs, target, params.evaluate.importance_rows, card["seed"]),
     }
     for name, points in plots.items():
         write_json(paths.PLOTS_DIR / f"{name}.json", points)

@@ -1,0 +1,159 @@
+"""One drift check, start to finish: read, prepare, compare, decide, write the reports."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from gitops_ml import paths, schema
+from gitops_ml.config import PREDICTION_COLUMN, DriftParams
+from gitops_ml.drift import DriftInputError, decision, prepare, sources
+from gitops_ml.io import read_json, write_json, write_with
+from gitops_ml.metrics import classification_metrics
+
+OUT_DIR = Path("build/drift")
+SUMMARY_JSON, SUMMARY_MD, REPORT_HTML = "summary.json", "summary.md", "report.html"
+
+
+@dataclass
+class Model:
+    pipeline: object
+    threshold: float
+    version: str | None
+
+
+def load_model() -> Model:
+    import joblib
+
+    if not paths.MODEL.exists():
+        raise DriftInputError(
+            f"{paths.MODEL} is missing: run the pipeline first (`make run`), or set drift.prediction: false"
+        )
+    card = read_json(paths.MODEL_CARD) if paths.MODEL_CARD.exists() else {}
+    return Model(joblib.load(paths.MODEL), float(card.get("threshold", 0.5)), card.get("mlflow_run_id"))
+
+
+def score(model: Model, frame: pd.DataFrame) -> np.ndarray | None:
+    """The model's probabilities for raw records, or None when the records lack a model input."""
+    inputs = [column.name for column in schema.input_columns()]
+    if any(name not in frame.columns for name in inputs):
+        return None
+    return model.pipeline.predict_proba(frame[inputs])[:, 1]
+
+
+def _performance(model: Model, current: pd.DataFrame, scores: np.ndarray, params: DriftParams) -> dict | None:
+    """Quality on labelled current rows vs the evaluated model's metrics (reports/metrics.json)."""
+    if schema.TARGET not in current.columns or not paths.METRICS.exists():
+        return None
+    labels = pd.to_numeric(current[schema.TARGET], errors="coerce").to_numpy()
+    known = ~np.isnan(labels)
+    if known.sum() < params.min_rows or len(np.unique(labels[known])) < 2:
+        return None
+    metric = params.performance.metric
+    now = classification_metrics(labels[known].astype(int), scores[known], model.threshold)[metric]
+    baseline = read_json(paths.METRICS).get(metric)
+    if baseline is None:
+        return None
+    return decision.performance_change(metric, now, float(baseline), params.performance.max_drop)
+
+
+def _with_predictions(
+    reference: pd.DataFrame, current: pd.DataFrame, params: DriftParams, notes: list[str]
+) -> tuple[pd.DataFrame, pd.DataFrame, dict | None, str | None]:
+    """Add the predicted probability to both tables; also the performance block when labelled."""
+    if not params.prediction:
+        return reference.drop(columns=[PREDICTION_COLUMN], errors="ignore"), current, None, None
+    model = load_model()
+    reference = reference.assign(**{PREDICTION_COLUMN: score(model, reference)})
+    performance = None
+    try:
+        current_scores = score(model, current)
+    except Exception as error:  # a record the model cannot read: report it, still check the inputs
+        current_scores = None
+        notes.append(f"the model could not score the current data ({type(error).__name__}: {error})")
+    if current_scores is not None:
+        performance = _performance(model, current, current_scores, params)
+        if PREDICTION_COLUMN not in current.columns:  # logs carry what was served; batches get scored
+            current = current.assign(**{PREDICTION_COLUMN: current_scores})
+    if PREDICTION_COLUMN not in current.columns:
+        notes.append("prediction drift not checked: the current data has neither predictions nor every model input")
+    return reference, current, performance, model.version
+
+
+def run(params: DriftParams, source: str | None = None, out_dir: Path = OUT_DIR) -> dict:
+    """Check, write summary.json, summary.md and report.html under ``out_dir``; return the summary."""
+    summary, snapshot = check_tables(sources.read_reference(), sources.read_current(params, source), params)
+    summary["source"] = source or params.source
+    _write(summary, snapshot, out_dir)
+    return summary
+
+
+def check_tables(reference_table: sources.Table, current_table: sources.Table, params: DriftParams):
+    """The check on tables in memory; returns (summary, Evidently snapshot or None)."""
+    reference_raw = prepare.sample(reference_table.frame, params.max_rows, params.seed)
+    current_raw = prepare.sample(current_table.frame, params.max_rows, params.seed)
+    notes: list[str] = []
+    summary: dict = {
+        "checked_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "source": None,
+        "reference": {
+            "description": reference_table.description,
+            "rows": len(reference_table.frame),
+            "sampled_rows": len(reference_raw),
+        },
+        "current": {
+            "description": current_table.description,
+            "rows": len(current_table.frame),
+            "sampled_rows": len(current_raw),
+        },
+        "params": params.model_dump(),
+        "columns": {},
+        "all_null": [],
+        "prediction": None,
+        "performance": None,
+        "model_version": None,
+        "notes": notes,
+    }
+    snapshot = None
+    if len(current_raw) >= params.min_rows:
+        reference_raw, current_raw, summary["performance"], summary["model_version"] = _with_predictions(
+            reference_raw, current_raw, params, notes
+        )
+        reference = prepare.conform(reference_raw, "reference")
+        current = prepare.conform(current_raw, "current")
+        notes += reference.notes + current.notes
+        notes += prepare.unseen_categories(reference.frame, current.frame, schema.drift_columns())
+        unusable = set(reference.all_null) | set(current.all_null)
+        compared = [column.name for column in schema.drift_columns() if column.name not in unusable]
+        summary["all_null"] = [name for name in current.all_null if name not in reference.all_null]
+        for name in reference.all_null:
+            notes.append(f"{name} is not compared: the reference has no values for it")
+        if compared:
+            results, snapshot = _compare(reference.frame, current.frame, compared, params)
+            summary["prediction"] = results.pop(PREDICTION_COLUMN, None)
+            summary["columns"] = results
+    elif len(current_raw):
+        prepare.conform(current_raw, "current")  # still name a broken schema, even on a small batch
+    summary["decision"] = decision.decide(summary, params)
+    return summary, snapshot
+
+
+def _compare(reference: pd.DataFrame, current: pd.DataFrame, compared: list[str], params: DriftParams):
+    from gitops_ml.drift import engine  # Evidently takes seconds to import: only when comparing
+
+    return engine.compare(reference, current, compared, params)
+
+
+def _write(summary: dict, snapshot, out_dir: Path) -> None:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    report = out_dir / REPORT_HTML
+    if snapshot is not None:
+        write_with(report, lambda tmp: snapshot.save_html(str(tmp)))
+    elif report.exists():
+        report.unlink()  # never leave an older run's report next to this run's summary
+    write_json(out_dir / SUMMARY_JSON, summary)
+    write_with(out_dir / SUMMARY_MD, lambda tmp: tmp.write_text(decision.render_markdown(summary)))

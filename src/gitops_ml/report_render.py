@@ -1,0 +1,626 @@
+"""The pull request report, rendered from data: pure functions, no files, git or network.
+
+``render(ReportInputs) -> markdown``. The IO that gathers the inputs lives in ``report.py``.
+The comment must read well on GitHub with no image host: tables, folds, and mermaid charts.
+"""
+
+from __future__ import annotations
+
+import bisect
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+
+from gitops_ml import paths, schema
+from gitops_ml.config import MetricGate
+from gitops_ml.gate import CONTEXT_METRICS, HIGHER_IS_BETTER, MetricCheck, Verdict
+from gitops_ml.markdown import (
+    MISSING,
+    as_number,
+    code,
+    details,
+    fixed,
+    number,
+    relative,
+    signed,
+    signed_fixed,
+    signed_size_in_bytes,
+    size_in_bytes,
+    table,
+    xychart,
+)
+
+# How the serving numbers read, and which of reports/metrics.json they are.
+SERVING_UNITS = {
+    "model_size_bytes": "bytes",
+    "latency_single_row_ms_p50": "ms",
+    "latency_single_row_ms_p99": "ms",
+    "batch_rows_per_second": "rows/s",
+}
+SLICES_SHOWN = 5
+FEATURES_SHOWN = 10
+CURVE_GRID = [i / 50 for i in range(51)]  # the x values the charts are drawn on
+BASE_COLOR, PR_COLOR = "#8b949e", "#1f6feb"  # grey and blue read on GitHub's light and dark themes
+ROC_OPERATING_POINTS = (0.05, 0.1, 0.2, 0.5)  # false positive rates
+PR_OPERATING_POINTS = (0.25, 0.5, 0.75)  # recalls
+DATA_DIRS = (paths.RAW.parent.as_posix(), paths.SPLIT_DIR.as_posix())
+
+
+@dataclass(frozen=True)
+class Results:
+    """One revision's pipeline results, each None when that revision does not have it."""
+
+    metrics: Mapping | None = None
+    params: Mapping | None = None  # params.yaml as parsed YAML
+    slices: Sequence[Mapping] | None = None
+    split: Mapping | None = None
+    plots: Mapping[str, Sequence[Mapping]] = field(default_factory=dict)  # reports/plots/<name>.json
+
+
+@dataclass(frozen=True)
+class ReportInputs:
+    base_rev: str
+    base: Results
+    pr: Results
+    verdict: Verdict
+    rules: Mapping[str, MetricGate]
+    base_label: str = ""  # e.g. "main @ 1a2b3c4"
+    pr_label: str = ""
+    dvc_diff: Mapping | None = None  # `dvc diff --json` output
+    dvc_diff_error: str | None = None
+    reproduce: str = ""  # shell commands
+    mlflow_run_url: str | None = None
+    mlflow_experiment: str = ""
+    workflow_run_url: str | None = None
+    figures: Sequence[str] = ()  # PNG file names, linked only with images=True
+    images: bool = False
+    figures_dir: str = "figures"
+
+
+# ---------------------------------------------------------------- verdict
+
+
+def verdict_line(verdict: Verdict, base_rev: str, base_has_metrics: bool) -> str:
+    gated = len(verdict.checks)
+    if not verdict.passed:
+        return "❌ **Quality gate failed**: " + "; ".join(verdict.reasons)
+    if base_has_metrics:
+        return (
+            f"✅ **Quality gate passed**: {gated} gated metrics within their limits and tolerances vs {code(base_rev)}"
+        )
+    return (
+        f"✅ **Quality gate passed**: {gated} gated metrics within their absolute limits (no baseline to compare with)"
+    )
+
+
+def first_pr_note(base_rev: str) -> str:
+    return (
+        f"> [!NOTE]\n> {code(base_rev)} has no committed metrics yet (first pull request, or the pipeline has not run "
+        "there), so this report shows this PR's results only and the gate checked absolute limits. "
+        "Once this PR is merged, its metrics become the baseline for the next ones."
+    )
+
+
+# ---------------------------------------------------------------- metrics
+
+
+def direction_marker(name: str, delta: float | None) -> str:
+    higher = HIGHER_IS_BETTER.get(name)
+    if delta is None or higher is None or name in CONTEXT_METRICS:
+        return ""
+    if delta == 0:
+        return "same"
+    return "🟢 better" if (delta > 0) == higher else "🔴 worse"
+
+
+def gate_cell(rule: MetricGate | None, check: MetricCheck | None, unit: str = "") -> str:
+    """✅/❌ and the rule as applied: floor, ceiling, and how much worse than the base is tolerated."""
+    if rule is None or check is None:
+        return ""
+    limits = []
+    if rule.minimum is not None:
+        limits.append(f"≥ {_limit(rule.minimum, unit)}")
+    if rule.maximum is not None:
+        limits.append(f"≤ {_limit(rule.maximum, unit)}")
+    if check.allowed is not None:
+        limits.append(f"tol {_limit(check.allowed, unit)}")
+    status = "✅" if check.passed else "❌"
+    return f"{status} {' · '.join(limits)}".strip()
+
+
+def _mapping(value: object) -> Mapping:
+    """A JSON object, or an empty one for anything else a hand-edited file might hold."""
+    return value if isinstance(value, Mapping) else {}
+
+
+def _delta(pr: object, base: object) -> float | None:
+    pr, base = as_number(pr), as_number(base)
+    if pr is None or base is None:
+        return None
+    delta = pr - base
+    return delta if abs(delta) != float("inf") else None
+
+
+def _metric_names(pr: Mapping, base: Mapping, keep) -> list[str]:
+    names = [name for name in pr if keep(name)]
+    return names + [name for name in base if keep(name) and name not in pr]
+
+
+def _value(value: object, unit: str) -> str:
+    if unit == "bytes":
+        return size_in_bytes(value)
+    text = number(value)
+    return f"{text} {unit}" if unit and text != MISSING else text
+
+
+def _limit(value: float, unit: str) -> str:
+    """Limits as written in params.yaml (0.65, not 0.6500)."""
+    if unit == "bytes":
+        return size_in_bytes(value)
+    text = f"{value:.4g}" if abs(value) < 1e6 else number(value)
+    return f"{text} {unit}" if unit else text
+
+
+def _change(delta: float | None, unit: str) -> str:
+    if unit == "bytes":
+        return signed_size_in_bytes(delta)
+    text = signed(delta)
+    return f"{text} {unit}" if unit and text not in (MISSING, "0") else text
+
+
+def metrics_table(inputs: ReportInputs, serving: bool) -> str:
+    pr, base = inputs.pr.metrics or {}, inputs.base.metrics or {}
+    has_base = inputs.base.metrics is not None
+    checks = {check.metric: check for check in inputs.verdict.checks}
+    names = _metric_names(pr, base, lambda name: (name in SERVING_UNITS) == serving)
+    rows = []
+    for name in names:
+        unit = SERVING_UNITS.get(name, "")
+        label = code(name) + (" (test set)" if name in CONTEXT_METRICS else "")
+        delta = _delta(pr.get(name), base.get(name))
+        gate = gate_cell(inputs.rules.get(name), checks.get(name), unit)
+        if has_base:
+            rows.append(
+                [
+                    label,
+                    _value(base.get(name), unit),
+                    _value(pr.get(name), unit),
+                    _change(delta, unit),
+                    relative(delta, as_number(base.get(name))),
+                    direction_marker(name, delta),
+                    gate,
+                ]
+            )
+        else:
+            rows.append([label, _value(pr.get(name), unit), gate])
+    if not rows:
+        return "_No metrics._"
+    if has_base:
+        return table(["metric", "base", "PR", "Δ", "Δ %", "", "gate"], rows, "lrrrrll")
+    return table(["metric", "PR", "gate"], rows, "lrl")
+
+
+# ---------------------------------------------------------------- params
+
+
+def flatten(tree: object, prefix: str = "") -> dict[str, object]:
+    """``{"train": {"seed": 1}}`` -> ``{"train.seed": 1}``; lists stay whole values."""
+    if isinstance(tree, Mapping) and tree:
+        flat: dict[str, object] = {}
+        for key, value in tree.items():
+            flat.update(flatten(value, f"{prefix}{key}."))
+        return flat
+    return {prefix[:-1]: tree} if prefix else {}
+
+
+_ABSENT = object()
+
+
+def params_changes(base: Mapping | None, pr: Mapping | None) -> list[tuple[str, object, object]]:
+    """(key, base value, PR value) for every key that differs; a side without the key gives _ABSENT."""
+    old, new = flatten(base or {}), flatten(pr or {})
+    keys = list(new) + [key for key in old if key not in new]
+    return [
+        (key, old.get(key, _ABSENT), new.get(key, _ABSENT))
+        for key in keys
+        if old.get(key, _ABSENT) != new.get(key, _ABSENT)
+    ]
+
+
+def _param_value(value: object) -> str:
+    if value is _ABSENT:
+        return "_(absent)_"
+    return code(json.dumps(value, default=str))
+
+
+def params_section(inputs: ReportInputs) -> str:
+    if inputs.base.params is None:
+        return f"{code(inputs.base_rev)} has no `params.yaml`; nothing to compare."
+    changes = params_changes(inputs.base.params, inputs.pr.params)
+    if not changes:
+        return "No parameter changed."
+    rows = [[code(key), _param_value(old), _param_value(new)] for key, old, new in changes]
+    rendered = table(["param", "base", "PR"], rows)
+    if any(key.startswith("gate.") for key, _, _ in changes):
+        # The gate reads this PR's params.yaml: a PR can loosen its own check, so say it loudly.
+        rendered += "\n\n⚠️ This PR changes the quality gate itself (`gate.*`): review those limits."
+    return rendered
+
+
+# ---------------------------------------------------------------- data
+
+
+def summarise_dvc_diff(diff: Mapping) -> list[tuple[str, str, int]]:
+    """(change, path, files inside) per DVC-tracked output; a changed directory's files fold into it."""
+    entries = []
+    # "not in cache" only says dvc could not list a directory of the base; it is listed as changed too.
+    for change in ("added", "deleted", "modified", "renamed"):
+        for item in diff.get(change) or []:
+            path = item.get("path") if isinstance(item.get("path"), str) else str(item.get("path", {}).get("new", "?"))
+            entries.append((change, path))
+    directories = {path for _, path in entries if path.endswith("/")}
+    folded = []
+    for change, path in entries:
+        if any(path != d and path.startswith(d) for d in directories):
+            continue
+        inside = (
+            sum(1 for _, other in entries if other != path and other.startswith(path)) if path in directories else 0
+        )
+        folded.append((change, path, inside))
+    return folded
+
+
+def is_data(path: str) -> bool:
+    return any(PurePosixPath(path).is_relative_to(directory) for directory in DATA_DIRS)
+
+
+def _output(path: str, inside: int) -> str:
+    return code(path) + (f" ({inside} files)" if inside else "")
+
+
+def data_summary(inputs: ReportInputs) -> str:
+    if inputs.dvc_diff is None:
+        reason = inputs.dvc_diff_error or "not available"
+        return f"**Data:** could not compare DVC-tracked files with {code(inputs.base_rev)} ({reason})."
+    changes = summarise_dvc_diff(inputs.dvc_diff)
+    data = [f"{_output(path, inside)} {change}" for change, path, inside in changes if is_data(path)]
+    others = [_output(path, inside) for change, path, inside in changes if not is_data(path)]
+    line = (
+        f"**Data:** {', '.join(data)}."
+        if data
+        else f"**Data:** unchanged (same DVC hashes as {code(inputs.base_rev)})."
+    )
+    if others:
+        line += f" Rebuilt: {', '.join(others)}."
+    return line
+
+
+def split_table(inputs: ReportInputs) -> str:
+    base, pr = _mapping(inputs.base.split), _mapping(inputs.pr.split)
+    names = list(dict.fromkeys([*(name for name in paths.SPLITS if name in pr or name in base), *pr, *base]))
+    if not names:
+        return "_No split summary._"
+    rows = []
+    for name in names:
+        old, new = _mapping(base.get(name)), _mapping(pr.get(name))
+        delta = _delta(new.get("rows"), old.get("rows"))
+        rows.append(
+            [
+                name,
+                number(old.get("rows")),
+                number(new.get("rows")),
+                signed(delta),
+                number(old.get("target_rate")),
+                number(new.get("target_rate")),
+            ]
+        )
+    return table(
+        ["split", "rows base", "rows PR", "Δ rows", f"{schema.TARGET} rate base", f"{schema.TARGET} rate PR"],
+        rows,
+        "lrrrrr",
+    )
+
+
+def data_details(inputs: ReportInputs) -> str:
+    parts = [split_table(inputs)]
+    if inputs.dvc_diff is not None:
+        changes = summarise_dvc_diff(inputs.dvc_diff)
+        if changes:
+            rows = [[_output(path, inside), change] for change, path, inside in changes]
+            parts.append(table(["DVC-tracked output", "change"], rows))
+        else:
+            parts.append(f"`dvc diff {inputs.base_rev}`: no DVC-tracked output changed.")
+    return "\n\n".join(parts)
+
+
+# ---------------------------------------------------------------- slices
+
+
+def _slice_key(row: Mapping) -> tuple[str, str]:
+    return str(row.get("slice")), str(row.get("value"))
+
+
+def slice_deltas(base: Sequence[Mapping], pr: Sequence[Mapping], metric: str = "roc_auc") -> list[dict]:
+    """Slices present on both sides with a finite metric, worst regression first."""
+    old = {_slice_key(row): row for row in base if isinstance(row, Mapping)}
+    rows = []
+    for row in pr:
+        if not isinstance(row, Mapping) or _slice_key(row) not in old:
+            continue
+        before = old[_slice_key(row)]
+        delta = _delta(row.get(metric), before.get(metric))
+        if delta is not None:
+            rows.append({"key": _slice_key(row), "base": before, "pr": row, "delta": delta})
+    return sorted(rows, key=lambda item: (item["delta"], item["key"]))
+
+
+def _slice_name(key: tuple[str, str]) -> str:
+    return code(f"{key[0]}={key[1]}")
+
+
+def _rows_cell(old: object, new: object) -> str:
+    if number(old) == number(new):
+        return number(new)
+    return f"{number(old)} → {number(new)}"
+
+
+def slices_section(inputs: ReportInputs) -> str:
+    pr = [row for row in inputs.pr.slices or [] if isinstance(row, Mapping)]
+    if not pr:
+        return "_No slice metrics._"
+    if inputs.base.slices is None:
+        ranked = sorted((row for row in pr if as_number(row.get("roc_auc")) is not None), key=lambda r: r["roc_auc"])
+        rows = [
+            [_slice_name(_slice_key(r)), number(r.get("rows")), number(r.get("roc_auc"))] for r in ranked[:SLICES_SHOWN]
+        ]
+        return "Weakest slices of this PR (no base slices to compare with):\n\n" + table(
+            ["slice", "rows", "ROC AUC"], rows, "lrr"
+        )
+    deltas = slice_deltas(inputs.base.slices, pr)
+    worse = [item for item in deltas if item["delta"] < 0]
+    if not worse:
+        return f"No slice got worse in ROC AUC ({len(deltas)} slices compared)."
+    rows = [
+        [
+            _slice_name(item["key"]),
+            _rows_cell(item["base"].get("rows"), item["pr"].get("rows")),
+            number(item["base"].get("roc_auc")),
+            number(item["pr"].get("roc_auc")),
+            signed(item["delta"]),
+        ]
+        for item in worse[:SLICES_SHOWN]
+    ]
+    intro = f"{len(worse)} of {len(deltas)} slices got worse in ROC AUC; the largest drops:\n\n"
+    return intro + table(["slice", "rows", "ROC AUC base", "PR", "Δ"], rows, "lrrrr")
+
+
+def all_slices_table(inputs: ReportInputs) -> str:
+    base = {_slice_key(row): row for row in inputs.base.slices or [] if isinstance(row, Mapping)}
+    rows = []
+    for row in inputs.pr.slices or []:
+        if not isinstance(row, Mapping):
+            continue
+        before = base.get(_slice_key(row), {})
+        delta = _delta(row.get("roc_auc"), before.get("roc_auc"))
+        rows.append(
+            [
+                _slice_name(_slice_key(row)),
+                _rows_cell(before.get("rows", row.get("rows")), row.get("rows")),
+                number(before.get("roc_auc")),
+                number(row.get("roc_auc")),
+                signed(delta),
+                number(row.get("pr_auc")),
+                number(row.get("positive_rate")),
+            ]
+        )
+    return table(["slice", "rows", "ROC AUC base", "PR", "Δ", "PR AUC", f"{schema.TARGET} rate"], rows, "lrrrrrr")
+
+
+# ---------------------------------------------------------------- curves
+
+
+def resample(points: Sequence[Mapping] | None, x: str, y: str, grid: Sequence[float]) -> list[float] | None:
+    """``y`` at each ``grid`` x by linear interpolation (flat beyond the ends); None if unusable."""
+    pairs = sorted(
+        (as_number(p.get(x)), as_number(p.get(y)))
+        for p in points or ()
+        if isinstance(p, Mapping)
+        if as_number(p.get(x)) is not None and as_number(p.get(y)) is not None
+    )
+    if len(pairs) < 2:
+        return None
+    xs = [a for a, _ in pairs]
+    values = []
+    for target in grid:
+        right = min(max(bisect.bisect_left(xs, target), 1), len(xs) - 1)
+        (x0, y0), (x1, y1) = pairs[right - 1], pairs[right]
+        share = 0.0 if x1 == x0 else min(max((target - x0) / (x1 - x0), 0.0), 1.0)
+        values.append(y0 + (y1 - y0) * share)
+    return values
+
+
+def curve_chart(inputs: ReportInputs, plot: str, x: str, y: str, title: str, x_label: str, y_label: str) -> str | None:
+    series, colors = [], []
+    for name, results, color in (("base", inputs.base, BASE_COLOR), ("PR", inputs.pr, PR_COLOR)):
+        values = resample(results.plots.get(plot), x, y, CURVE_GRID)
+        if values is not None:
+            series.append((name, values))
+            colors.append(color)
+    if not series:
+        return None
+    return xychart(title, x_label, y_label, series, colors=colors)
+
+
+def operating_points(inputs: ReportInputs) -> str:
+    rows = []
+    for plot, x, y, label, at in (
+        ("roc", "fpr", "tpr", "true positive rate at {:.0%} false positives", ROC_OPERATING_POINTS),
+        ("precision_recall", "recall", "precision", "precision at {:.0%} recall", PR_OPERATING_POINTS),
+    ):
+        base = resample(inputs.base.plots.get(plot), x, y, at)
+        pr = resample(inputs.pr.plots.get(plot), x, y, at)
+        if pr is None and base is None:
+            continue
+        for i, point in enumerate(at):
+            old = base[i] if base else None
+            new = pr[i] if pr else None
+            rows.append([label.format(point), number(old, 3), number(new, 3), signed(_delta(new, old), 3)])
+    return table(["operating point", "base", "PR", "Δ"], rows, "lrrr") if rows else ""
+
+
+def curves_section(inputs: ReportInputs) -> str | None:
+    charts = [
+        curve_chart(inputs, "roc", "fpr", "tpr", "ROC curve", "false positive rate", "true positive rate"),
+        curve_chart(inputs, "precision_recall", "recall", "precision", "Precision-recall curve", "recall", "precision"),
+    ]
+    charts = [chart for chart in charts if chart]
+    if not charts:
+        return None
+    legend = "Grey: base, blue: this PR." if inputs.base.plots else "This PR only (the base has no curves)."
+    return "\n\n".join([legend, *charts, operating_points(inputs)])
+
+
+# ---------------------------------------------------------------- confusion matrix, importance
+
+
+def confusion_table(inputs: ReportInputs) -> str | None:
+    def counts(points) -> dict[tuple[int, int], float]:
+        result = {}
+        for point in points or []:
+            if isinstance(point, Mapping) and as_number(point.get("count")) is not None:
+                result[(point.get("actual"), point.get("predicted"))] = point["count"]
+        return result
+
+    pr, base = counts(inputs.pr.plots.get("confusion")), counts(inputs.base.plots.get("confusion"))
+    if not pr:
+        return None
+    rows = []
+    for actual in (0, 1):
+        row = [f"actual {schema.TARGET} = {actual}"]
+        for predicted in (0, 1):
+            new, old = pr.get((actual, predicted)), base.get((actual, predicted))
+            delta = _delta(new, old)
+            row.append(number(new) + (f" ({signed(delta)})" if delta is not None else ""))
+        rows.append(row)
+    note = " Cells: PR count (change vs base)." if base else ""
+    return (
+        table(["", f"predicted {schema.TARGET} = 0", f"predicted {schema.TARGET} = 1"], rows, "lrr")
+        + f"\n\nAt the model's decision threshold on the test split.{note}"
+    )
+
+
+def importance_table(inputs: ReportInputs) -> str | None:
+    def ranked(points) -> list[tuple[str, float]]:
+        pairs = [
+            (str(p.get("feature")), as_number(p.get("importance"))) for p in points or [] if isinstance(p, Mapping)
+        ]
+        return sorted(((f, v) for f, v in pairs if v is not None), key=lambda item: -item[1])
+
+    pr, base = ranked(inputs.pr.plots.get("feature_importance")), ranked(inputs.base.plots.get("feature_importance"))
+    if not pr:
+        return None
+    base_value = dict(base)
+    base_rank = {feature: rank for rank, (feature, _) in enumerate(base, start=1)}
+    rows = [
+        [
+            rank,
+            code(feature),
+            fixed(value),
+            fixed(base_value.get(feature)),
+            signed_fixed(_delta(value, base_value.get(feature))),
+            base_rank.get(feature, MISSING),
+        ]
+        for rank, (feature, value) in enumerate(pr[:FEATURES_SHOWN], start=1)
+    ]
+    return (
+        table(["#", "feature", "PR", "base", "Δ", "base rank"], rows, "rlrrrr")
+        + "\n\nPermutation importance: drop in ROC AUC when the feature is shuffled."
+    )
+
+
+# ---------------------------------------------------------------- links, figures
+
+
+def links_section(inputs: ReportInputs) -> str:
+    lines = []
+    if inputs.mlflow_run_url:
+        experiment = f" (experiment {code(inputs.mlflow_experiment)})" if inputs.mlflow_experiment else ""
+        lines.append(f"- MLflow run{experiment}: {inputs.mlflow_run_url}")
+    if inputs.workflow_run_url:
+        lines.append(f"- Workflow run (full report and PNG plots in its artifacts): {inputs.workflow_run_url}")
+    return "\n".join(lines)
+
+
+def figures_section(inputs: ReportInputs) -> str:
+    if not inputs.images or not inputs.figures:
+        return ""
+    images = [
+        f"![{PurePosixPath(name).stem.replace('_', ' ')}]({inputs.figures_dir}/{name})"
+        for name in sorted(inputs.figures)
+    ]
+    return details("Figures (PNG)", "\n".join(images))
+
+
+# ---------------------------------------------------------------- the whole comment
+
+
+def _fold(title: str, body: str | None) -> str | None:
+    return details(title, body) if body else None
+
+
+def render(inputs: ReportInputs) -> str:
+    base_has_metrics = inputs.base.metrics is not None
+    against = inputs.base_label or inputs.base_rev
+    title = (
+        f"### Model report: {code(inputs.pr_label)} vs {code(against)}"
+        if inputs.pr_label
+        else (f"### Model report vs {code(against)}")
+    )
+    sections: list[str | None] = [
+        title,
+        verdict_line(inputs.verdict, inputs.base_rev, base_has_metrics),
+        None if base_has_metrics else first_pr_note(inputs.base_rev),
+        "#### Metrics on the test split",
+        metrics_table(inputs, serving=False),
+        "#### What changed",
+        "**Params:**\n\n" + params_section(inputs),
+        data_summary(inputs),
+        _fold("Split sizes and DVC-tracked outputs", data_details(inputs)),
+        "#### Slices that regressed most" if inputs.base.slices is not None else "#### Slices",
+        slices_section(inputs),
+        _fold("All slices", all_slices_table(inputs) if inputs.pr.slices else None),
+        "#### Model size and latency",
+        metrics_table(inputs, serving=True),
+        _fold("ROC and precision-recall curves", curves_section(inputs)),
+        _fold("Confusion matrix", confusion_table(inputs)),
+        _fold(f"Feature importance (top {FEATURES_SHOWN})", importance_table(inputs)),
+        figures_section(inputs),
+        f"#### Reproduce locally\n\n```sh\n{inputs.reproduce.strip()}\n```" if inputs.reproduce.strip() else None,
+        links_section(inputs),
+    ]
+    return "\n\n".join(section for section in sections if section) + "\n"
+
+
+def verdict_json(inputs: ReportInputs) -> dict:
+    return {
+        "passed": inputs.verdict.passed,
+        "headline": inputs.verdict.headline(),
+        "base": inputs.base_rev,
+        "base_has_metrics": inputs.base.metrics is not None,
+    }
+
+
+def reproduce_commands(head_sha: str | None, base_rev: str, fetch_ref: str | None = None) -> str:
+    """The commands that rebuild this report on a laptop (from a clone of the repository)."""
+    lines = []
+    if head_sha:
+        if fetch_ref:
+            lines.append(f"git fetch origin {fetch_ref}")
+        lines.append(f"git checkout {head_sha}")
+    lines += [
+        "make env   # .venv from uv.lock",
+        "make run   # dvc repro",
+        f"make report BASE={base_rev}",
+    ]
+    return "\n".join(lines)

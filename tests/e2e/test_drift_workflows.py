@@ -1,0 +1,115 @@
+"""drift.yml and retrain.yml end to end, run by act against the fake GitHub.
+
+GitHub is unreachable from test machines: act runs the real workflow files on this machine, the
+REST API and git remote are the in-memory fake of tests/support/fake_github.py, third-party actions
+are mapped to the stand-ins of tests/support/shims, and CML is a stand-in published to the fake
+npm registry that makes CML's own REST calls (`cml pr create`). On GitHub the real ones run.
+
+One pass of the loop: the daily check finds the production window's drift, uploads the report,
+opens one `drift` issue and (DRIFT_RETRAIN=true) dispatches retrain.yml; retrain.yml then moves the
+windows forward, reruns the pipeline and opens a pull request, checked here against the fake API.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.support.act import git_sha, publish_cml, run_workflow, set_origin
+from tests.support.fake_github import FakeGitHub
+from tests.support.project import commit_all, make_repo, run
+
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("drift-act")]
+
+
+def uv_cache() -> str:
+    uv = Path(sys.executable).parent / "uv"
+    return subprocess.run([uv, "cache", "dir"], capture_output=True, text=True, check=False).stdout.strip()
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    root = tmp_path_factory.mktemp("drift-lab")
+    github = FakeGitHub(root / "github").start()
+    publish_cml(github)
+    store = root / "store"
+    store.mkdir()
+    cache = uv_cache()
+    if cache and os.path.isdir(cache):
+        # The setup-uv stand-in keeps uv's cache in the store; reuse this machine's so installs are warm.
+        (store / "uv-cache").symlink_to(cache)
+    repo = make_repo(root / "repo")
+    run(["dvc", "repro"], repo)
+    commit_all(repo, "pipeline result on main")
+    github.create_git_repo()
+    set_origin(repo, github)
+    run(["git", "push", "-q", "origin", "main"], repo, **github.client_env())
+    yield repo, github, store
+    github.stop()
+
+
+def dispatch_event(inputs: dict) -> dict:
+    return {
+        "inputs": inputs,
+        "ref": "refs/heads/main",
+        "repository": {"full_name": "owner/repo", "default_branch": "main"},
+    }
+
+
+def test_drift_check_opens_one_issue_and_dispatches_retrain_which_opens_a_pr(lab):
+    repo, github, store = lab
+    check = run_workflow(
+        repo,
+        ".github/workflows/drift.yml",
+        "workflow_dispatch",
+        dispatch_event({"source": ""}),
+        github=github,
+        store=store,
+        run_id=501,
+        variables={"DRIFT_RETRAIN": "true"},
+        timeout=900,
+    )
+    assert check.succeeded, check.log[-6000:]
+    assert check.job_results == {"check": "success", "issue": "success", "retrain": "success"}, check.job_results
+    assert "Drift check: Drift detected" in check.summary
+    report = check.artifact("drift-report")
+    assert (report / "report.html").stat().st_size > 100_000
+    summary = json.loads((report / "summary.json").read_text())
+    assert summary["decision"]["status"] == "drift" and "temp" in summary["decision"]["drifted_columns"]
+
+    issues = [i for i in github.state.issues.values() if "drift" in {label["name"] for label in i["labels"]}]
+    assert len(issues) == 1 and issues[0]["state"] == "open"
+    assert "actions/runs/501" in issues[0]["body"]
+    assert github.state.dispatches == [{"workflow": "retrain.yml", "ref": "main", "inputs": None}]
+
+    before = yaml.safe_load((repo / "params.yaml").read_text())["split"]
+    retrain = run_workflow(
+        repo,
+        ".github/workflows/retrain.yml",
+        "workflow_dispatch",
+        dispatch_event({"months": ""}),
+        github=github,
+        store=store,
+        run_id=502,
+        timeout=900,
+    )
+    assert retrain.succeeded, retrain.log[-6000:]
+    [pull] = github.state.pulls.values()
+    assert pull["title"] == "Retrain: move the training window forward"
+    assert pull["base"]["ref"] == "main" and pull["head"]["ref"] == "retrain/502"
+    assert "| train | 2013-01-01 → 2013-07-01 | 2013-04-01 → 2013-10-01 |" in pull["body"]
+
+    # The PR branch on the remote holds the moved windows and the rerun pipeline's lock and reports.
+    clone = repo.parent / "clone"
+    run(["git", "clone", "-q", "--branch", "retrain/502", github.repo_url, str(clone)], repo, **github.client_env())
+    after = yaml.safe_load((clone / "params.yaml").read_text())["split"]
+    assert after["train"] == {"start": "2013-04-01", "end": "2013-10-01"} != before["train"]
+    changed = run(["git", "diff", "--name-only", "origin/main", "HEAD"], clone).stdout.split()
+    assert {"params.yaml", "dvc.lock", "reports/metrics.json"} <= set(changed)
+    assert git_sha(clone, "origin/main") == git_sha(repo, "main")  # main itself is untouched: a human merges

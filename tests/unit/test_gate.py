@@ -1,0 +1,148 @@
+"""The quality gate: direction-aware, tolerant within limits, and calm about a first PR."""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+
+import pytest
+
+from gitops_ml.config import MetricGate
+from gitops_ml.gate import evaluate_gate, main, render_markdown
+from tests.support.project import ROOT, env_for
+
+RULES = {
+    "roc_auc": MetricGate(minimum=0.65, abs_tolerance=0.005),
+    "log_loss": MetricGate(maximum=0.6, abs_tolerance=0.005),
+    "latency_single_row_ms_p50": MetricGate(rel_tolerance=0.5),
+}
+BASE = {"roc_auc": 0.74, "log_loss": 0.47, "latency_single_row_ms_p50": 10.0}
+
+
+def verdict(**current):
+    return evaluate_gate({**BASE, **current}, BASE, RULES)
+
+
+def test_unchanged_passes():
+    result = verdict()
+    assert result.passed and result.reasons == []
+    assert result.headline().startswith("✅")
+
+
+def test_improvement_passes():
+    assert verdict(roc_auc=0.80, log_loss=0.40, latency_single_row_ms_p50=5.0).passed
+
+
+def test_regression_within_tolerance_passes():
+    assert verdict(roc_auc=0.736, log_loss=0.474).passed
+
+
+def test_regression_over_tolerance_fails_and_says_why():
+    result = verdict(roc_auc=0.72)
+    assert not result.passed
+    assert result.reasons == ["roc_auc got worse by 0.02 vs base (0.74 → 0.72, allowed 0.005)"]
+    assert "roc_auc got worse" in result.headline()
+
+
+def test_lower_is_better_metric_fails_when_it_rises():
+    assert not verdict(log_loss=0.48).passed
+    assert verdict(log_loss=0.30).passed  # falling is improving
+
+
+def test_relative_tolerance_scales_with_the_baseline():
+    assert verdict(latency_single_row_ms_p50=14.9).passed
+    result = verdict(latency_single_row_ms_p50=15.1)
+    assert not result.passed and "allowed 5" in result.reasons[0]
+
+
+def test_floor_and_ceiling_apply_even_when_baseline_was_as_bad():
+    bad = {"roc_auc": 0.6, "log_loss": 0.7, "latency_single_row_ms_p50": 10.0}
+    result = evaluate_gate(bad, bad, RULES)
+    assert not result.passed
+    assert any("below the floor 0.65" in r for r in result.reasons)
+    assert any("above the ceiling 0.6" in r for r in result.reasons)
+
+
+def test_missing_baseline_is_a_pass_with_a_note():
+    result = evaluate_gate(BASE, None, RULES)
+    assert result.passed
+    assert "no baseline" in result.notes[0] and "no baseline" in result.headline()
+
+
+def test_missing_baseline_still_checks_limits():
+    assert not evaluate_gate({**BASE, "roc_auc": 0.5}, None, RULES).passed
+
+
+def test_metric_missing_from_current_fails():
+    current = {k: v for k, v in BASE.items() if k != "log_loss"}
+    result = evaluate_gate(current, BASE, RULES)
+    assert not result.passed and result.reasons == ["log_loss is missing from the metrics"]
+
+
+def test_metric_missing_from_baseline_is_checked_against_limits_only():
+    baseline = {k: v for k, v in BASE.items() if k != "roc_auc"}
+    result = evaluate_gate(BASE, baseline, RULES)
+    assert result.passed and "roc_auc" in result.notes[0]
+
+
+@pytest.mark.parametrize("value", [math.nan, None, "0.7"])
+def test_non_numeric_current_fails(value):
+    result = verdict(roc_auc=value)
+    assert not result.passed and "not a finite number" in result.reasons[0]
+
+
+def test_markdown_lists_every_gated_metric_with_base_and_current():
+    text = render_markdown(verdict(roc_auc=0.72))
+    assert text.startswith("**❌ Quality gate failed")
+    assert "| roc_auc | 0.74 | 0.72 | -0.02 | 0.005 | ❌ |" in text
+    assert "| log_loss | 0.47 | 0.47 | +0 | 0.005 | ✅ |" in text
+
+
+def _git(repo, *args):
+    subprocess.run(["git", *args], cwd=repo, env=env_for(repo), check=True, capture_output=True)
+
+
+@pytest.fixture
+def metrics_repo(tmp_path, monkeypatch):
+    """A real git repo whose main branch has committed metrics, and a worse working copy."""
+    (tmp_path / "reports").mkdir()
+    (tmp_path / "params.yaml").write_text((ROOT / "params.yaml").read_text())
+    _git(tmp_path, "init", "-q", "-b", "main")
+    _git(tmp_path, "commit", "-q", "--allow-empty", "-m", "first")
+    _git(tmp_path, "tag", "before-metrics")
+    metrics = json.loads((ROOT / "reports/metrics.json").read_text())
+    (tmp_path / "reports/metrics.json").write_text(json.dumps(metrics))
+    _git(tmp_path, "add", "-A")
+    _git(tmp_path, "commit", "-q", "-m", "metrics")
+    monkeypatch.chdir(tmp_path)
+    return tmp_path, metrics
+
+
+def test_cli_against_a_revision(metrics_repo, capsys):
+    repo, metrics = metrics_repo
+    assert main(["--baseline-rev", "main"]) == 0
+    (repo / "reports/metrics.json").write_text(json.dumps({**metrics, "roc_auc": metrics["roc_auc"] - 0.05}))
+    assert main(["--baseline-rev", "main", "--markdown", "build/gate.md"]) == 1
+    assert "roc_auc got worse" in capsys.readouterr().out
+    assert "❌" in (repo / "build/gate.md").read_text()
+
+
+def test_cli_first_pr_without_base_metrics_passes(metrics_repo, capsys):
+    assert main(["--baseline-rev", "before-metrics"]) == 0
+    assert "no baseline metrics" in capsys.readouterr().out
+
+
+def test_cli_unknown_revision_is_a_usage_error(metrics_repo, capsys):
+    assert main(["--baseline-rev", "no-such-branch"]) == 2
+    assert "unknown git revision 'no-such-branch'" in capsys.readouterr().err
+
+
+def test_cli_missing_baseline_file_means_no_baseline(metrics_repo, capsys):
+    assert main(["--baseline", "nowhere.json"]) == 0
+    assert "no baseline metrics" in capsys.readouterr().out
+
+
+def test_integer_beyond_float_range_is_not_a_finite_number():
+    result = verdict(roc_auc=10**400)
+    assert not result.passed and "not a finite number" in result.reasons[0]

@@ -1,0 +1,337 @@
+"""The pull request report, rendered from data: verdict, tables, charts, first PR and odd values."""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import replace
+
+import pytest
+
+from gitops_ml.config import MetricGate
+from gitops_ml.gate import evaluate_gate
+from gitops_ml.report_render import (
+    CURVE_GRID,
+    SLICES_SHOWN,
+    ReportInputs,
+    Results,
+    flatten,
+    params_changes,
+    render,
+    reproduce_commands,
+    resample,
+    slice_deltas,
+    summarise_dvc_diff,
+    verdict_json,
+)
+
+RULES = {
+    "roc_auc": MetricGate(minimum=0.65, abs_tolerance=0.005),
+    "log_loss": MetricGate(maximum=0.6, abs_tolerance=0.005),
+    "latency_single_row_ms_p50": MetricGate(rel_tolerance=1.0),
+}
+BASE_METRICS = {
+    "roc_auc": 0.74,
+    "pr_auc": 0.47,
+    "log_loss": 0.47,
+    "positive_rate": 0.22,
+    "rows": 84448,
+    "model_size_bytes": 881313,
+    "latency_single_row_ms_p50": 15.0,
+}
+PARAMS = {"train": {"model": "hist_gradient_boosting", "hist_gradient_boosting": {"learning_rate": 0.1}}}
+
+
+def curve(x: str, y: str, shape) -> list[dict]:
+    return [{x: i / 100, y: round(shape(i / 100), 4)} for i in range(101)]
+
+
+def plots(strength: float) -> dict:
+    return {
+        "roc": curve("fpr", "tpr", lambda f: f**strength),
+        "precision_recall": curve("recall", "precision", lambda r: 1 - (1 - strength) * r),
+        "confusion": [
+            {"actual": 0, "predicted": 0, "count": 100},
+            {"actual": 0, "predicted": 1, "count": 20},
+            {"actual": 1, "predicted": 0, "count": 10},
+            {"actual": 1, "predicted": 1, "count": int(30 * strength * 2)},
+        ],
+        "feature_importance": [{"feature": f"f{i}", "importance": round(strength / (i + 1), 6)} for i in range(12)],
+    }
+
+
+def slices(aucs: dict[str, float]) -> list[dict]:
+    return [{"slice": "carrier", "value": value, "roc_auc": auc, "rows": 500} for value, auc in aucs.items()]
+
+
+def make(
+    pr_metrics: dict,
+    base_metrics: dict | None = BASE_METRICS,
+    base: Results | None = None,
+    pr: Results | None = None,
+    **extra,
+) -> ReportInputs:
+    if base is None:
+        base = Results(
+            metrics=base_metrics,
+            params=PARAMS,
+            slices=slices({"AA": 0.7, "B6": 0.7}),
+            split={"train": {"rows": 1000, "target_rate": 0.2}},
+            plots=plots(0.5),
+        )
+        if base_metrics is None:
+            base = Results()
+    if pr is None:
+        pr = Results(
+            metrics=pr_metrics,
+            params=PARAMS,
+            slices=slices({"AA": 0.72, "B6": 0.69}),
+            split={"train": {"rows": 1100, "target_rate": 0.21}},
+            plots=plots(0.45),
+        )
+    inputs = dict(
+        base_rev="main",
+        base=base,
+        pr=pr,
+        verdict=evaluate_gate(pr.metrics, base.metrics, RULES),
+        rules=RULES,
+        dvc_diff={"added": [], "deleted": [], "modified": [{"path": "models/model.joblib"}], "renamed": []},
+        reproduce=reproduce_commands("abc123", "main"),
+    )
+    inputs.update(extra)
+    return ReportInputs(**inputs)
+
+
+def row(markdown: str, label: str) -> list[str]:
+    """The cells of the table row whose first cell is ``label``."""
+    for line in markdown.splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split(" | ")]
+        if cells[0] == label:
+            return cells
+    raise AssertionError(f"no row {label!r} in:\n{markdown}")
+
+
+def test_improved_model_passes_and_shows_both_sides():
+    report = render(make({**BASE_METRICS, "roc_auc": 0.75, "log_loss": 0.46}))
+    assert report.splitlines()[2].startswith("✅ **Quality gate passed**: 3 gated metrics")
+    assert row(report, "`roc_auc`") == [
+        "`roc_auc`",
+        "0.7400",
+        "0.7500",
+        "+0.0100",
+        "+1.4%",
+        "🟢 better",
+        "✅ ≥ 0.65 · tol 0.005",
+    ]
+    assert row(report, "`log_loss`")[3:6] == ["-0.0100", "-2.1%", "🟢 better"]  # lower is better
+    assert "has no committed metrics" not in report
+
+
+def test_regressed_model_fails_with_the_reason_on_top():
+    report = render(make({**BASE_METRICS, "roc_auc": 0.70}))
+    verdict = report.splitlines()[2]
+    assert verdict.startswith("❌ **Quality gate failed**: roc_auc got worse by 0.04")
+    assert row(report, "`roc_auc`")[5:] == ["🔴 worse", "❌ ≥ 0.65 · tol 0.005"]
+
+
+def test_unchanged_model_says_same_and_context_metrics_are_neutral():
+    report = render(make(dict(BASE_METRICS)))
+    assert row(report, "`roc_auc`")[3:6] == ["0", "0%", "same"]
+    assert row(report, "`rows` (test set)")[1:6] == ["84,448", "84,448", "0", "0%", ""]
+    assert "No parameter changed." in report
+
+
+def test_first_pr_shows_pr_values_only_and_says_so():
+    inputs = make(dict(BASE_METRICS), base_metrics=None)
+    report = render(inputs)
+    assert "`main` has no committed metrics yet" in report
+    assert report.splitlines()[2].startswith("✅ **Quality gate passed**: 3 gated metrics within their absolute limits")
+    assert row(report, "metric") == ["metric", "PR", "gate"]
+    assert row(report, "`roc_auc`") == ["`roc_auc`", "0.7400", "✅ ≥ 0.65"]
+    assert "Weakest slices of this PR" in report
+    assert "has no `params.yaml`" in report
+    assert "This PR only" in report and '"base"' not in report  # charts: the PR's line only
+    assert verdict_json(inputs) == {
+        "passed": True,
+        "headline": "✅ Quality gate passed (no baseline metrics: checked against absolute limits only)",
+        "base": "main",
+        "base_has_metrics": False,
+    }
+
+
+def test_missing_metric_on_either_side_is_a_dash_and_fails_the_gate_when_gated():
+    pr = {key: value for key, value in BASE_METRICS.items() if key != "roc_auc"}
+    pr["brand_new"] = 1.5
+    report = render(make(pr, base_metrics={**BASE_METRICS}))
+    assert row(report, "`roc_auc`")[1:4] == ["0.7400", "—", "—"]
+    assert row(report, "`brand_new`")[1:6] == ["—", "1.500", "—", "—", ""]  # unknown direction: no marker
+    assert "roc_auc is missing from the metrics" in report.splitlines()[2]
+
+
+def test_malformed_result_files_do_not_crash_the_report():
+    garbage = Results(metrics={}, params="not a mapping", slices={"a": 1}, split=[1, 2], plots={"roc": {"x": 1}})
+    report = render(make(dict(BASE_METRICS), base=garbage))
+    assert row(report, "`roc_auc`")[1:3] == ["—", "0.7400"]
+    assert "_No split summary._" not in report  # the PR side still has one
+    assert row(report, "train")[1:3] == ["—", "1,100"]
+
+
+@pytest.mark.parametrize("bad", [math.nan, None, "n/a", math.inf])
+def test_nan_null_or_garbage_metric_values_render_as_dash(bad):
+    report = render(make({**BASE_METRICS, "pr_auc": bad}, base_metrics={**BASE_METRICS, "log_loss": bad}))
+    assert row(report, "`pr_auc`")[1:5] == ["0.4700", "—", "—", "—"]
+    assert row(report, "`log_loss`")[1:4] == ["—", "0.4700", "—"]
+
+
+def test_huge_numbers_stay_readable():
+    pr = {**BASE_METRICS, "rows": 10**13, "model_size_bytes": 1e300, "pr_auc": 1e300}
+    report = render(make(pr, base_metrics={**BASE_METRICS, "pr_auc": -1e308}))
+    assert row(report, "`rows` (test set)")[1:3] == ["84,448", "10,000,000,000,000"]
+    assert row(report, "`pr_auc`")[1:4] == ["-1e+308", "1e+300", "+1e+308"]
+    assert row(report, "`model_size_bytes`")[2].endswith("TiB")
+
+
+def test_params_that_changed_are_listed_with_both_values():
+    pr_params = {"train": {"model": "hist_gradient_boosting", "hist_gradient_boosting": {"learning_rate": 0.05}}}
+    pr_params["evaluate"] = {"slices": ["carrier"]}
+    base = make(dict(BASE_METRICS)).base
+    inputs = make(dict(BASE_METRICS), pr=Results(metrics=dict(BASE_METRICS), params=pr_params))
+    report = render(replace(inputs, base=base))
+    assert row(report, "`train.hist_gradient_boosting.learning_rate`")[1:] == ["`0.1`", "`0.05`"]
+    assert row(report, "`evaluate.slices`")[1:] == ["_(absent)_", '`["carrier"]`']
+    assert "changes the quality gate itself" not in report
+
+
+def test_a_pr_that_changes_its_own_gate_is_flagged():
+    loosened = {**PARAMS, "gate": {"metrics": {"roc_auc": {"minimum": 0.1}}}}
+    inputs = make(dict(BASE_METRICS))
+    report = render(replace(inputs, pr=Results(metrics=BASE_METRICS, params=loosened)))
+    assert row(report, "`gate.metrics.roc_auc.minimum`")[1:] == ["_(absent)_", "`0.1`"]
+    assert "⚠️ This PR changes the quality gate itself" in report
+
+
+def test_flatten_and_params_changes():
+    assert flatten({"a": {"b": 1, "c": {"d": [1, 2]}}, "e": None}) == {"a.b": 1, "a.c.d": [1, 2], "e": None}
+    changes = params_changes({"a": {"b": 1, "gone": 2}}, {"a": {"b": 3, "new": {}}})
+    assert [(key, old, new) for key, old, new in changes if key == "a.b"] == [("a.b", 1, 3)]
+    assert {key for key, _, _ in changes} == {"a.b", "a.new", "a.gone"}
+    assert params_changes(PARAMS, PARAMS) == []
+
+
+def test_slices_are_ordered_by_largest_roc_auc_drop():
+    base = slices({"AA": 0.70, "B6": 0.70, "DL": 0.70, "EV": 0.70, "MQ": math.nan})
+    pr = slices({"AA": 0.69, "B6": 0.60, "DL": 0.75, "EV": 0.65, "MQ": 0.7, "NEW": 0.5})
+    ordered = [item["key"][1] for item in slice_deltas(base, pr)]
+    assert ordered == ["B6", "EV", "AA", "DL"]  # NaN and PR-only slices cannot be compared
+
+    many_base = slices({f"C{i}": 0.8 for i in range(10)})
+    many_pr = slices({f"C{i}": 0.8 - i / 100 for i in range(10)})
+    inputs = make(dict(BASE_METRICS))
+    report = render(
+        replace(
+            inputs,
+            base=Results(metrics=BASE_METRICS, slices=many_base),
+            pr=Results(metrics=BASE_METRICS, slices=many_pr),
+        )
+    )
+    section = report.split("#### Slices that regressed most")[1].split("<details>")[0]
+    shown = re.findall(r"`carrier=(C\d)`", section)
+    assert shown == ["C9", "C8", "C7", "C6", "C5"][:SLICES_SHOWN]
+    assert "9 of 10 slices got worse" in section
+
+
+def test_no_regressed_slice_is_said_plainly():
+    inputs = make(dict(BASE_METRICS))
+    same = replace(inputs, pr=Results(metrics=BASE_METRICS, slices=inputs.base.slices))
+    assert "No slice got worse in ROC AUC (2 slices compared)." in render(same)
+
+
+def test_images_are_linked_only_when_asked():
+    figures = ("roc.png", "confusion.png")
+    without = render(make(dict(BASE_METRICS), figures=figures))
+    assert "![" not in without and "figures/" not in without
+    with_images = render(make(dict(BASE_METRICS), figures=figures, images=True))
+    assert "![roc](figures/roc.png)" in with_images and "![confusion](figures/confusion.png)" in with_images
+
+
+def test_curves_are_mermaid_charts_with_base_and_pr_on_one_grid():
+    report = render(make(dict(BASE_METRICS)))
+    blocks = re.findall(r"```mermaid\n(.*?)```", report, re.S)
+    assert len(blocks) == 2
+    for block in blocks:
+        lines = [line.strip() for line in block.strip().splitlines()]
+        assert lines[1] == "xychart-beta"
+        assert lines[3].startswith("x-axis ") and lines[3].endswith(" 0 --> 1")
+        series = [re.fullmatch(r'line "(\w+)" \[(.*)\]', line) for line in lines[5:]]
+        assert [match.group(1) for match in series] == ["base", "PR"]
+        for match in series:
+            values = [float(value) for value in match.group(2).split(", ")]
+            assert len(values) == len(CURVE_GRID) and all(0 <= value <= 1 for value in values)
+    assert row(report, "true positive rate at 10% false positives")[1:] == ["0.316", "0.355", "+0.0386"]
+
+
+def test_resample_interpolates_and_rejects_unusable_curves():
+    points = [{"x": 0, "y": 0}, {"x": 1, "y": 1}, {"x": 0.5, "y": 0.8}]
+    assert resample(points, "x", "y", [0, 0.25, 0.5, 1, 2]) == [0, 0.4, 0.8, 1, 1]
+    assert resample([{"x": 0, "y": math.nan}, {"x": 1, "y": 1}], "x", "y", [0.5]) is None
+    assert resample(None, "x", "y", [0.5]) is None
+
+
+def test_confusion_matrix_and_feature_importance_tables():
+    report = render(make(dict(BASE_METRICS)))
+    assert row(report, "actual delayed = 1") == ["actual delayed = 1", "10 (0)", "27 (-3)"]
+    assert row(report, "1") == ["1", "`f0`", "0.4500", "0.5000", "-0.0500", "1"]
+    assert "`f10`" not in report  # top 10 only
+
+
+def test_data_changes_fold_directories_and_name_the_data():
+    diff = {
+        "added": [],
+        "modified": [
+            {"path": "data/raw/flights.parquet"},
+            {"path": "reports/figures/"},
+            {"path": "reports/figures/roc.png"},
+            {"path": "reports/figures/confusion.png"},
+        ],
+        "deleted": [{"path": "data/split/old.parquet"}],
+        "renamed": [{"path": {"old": "a", "new": "b"}}],
+        "not in cache": [{"path": "reports/figures/"}],
+    }
+    assert summarise_dvc_diff(diff) == [
+        ("deleted", "data/split/old.parquet", 0),
+        ("modified", "data/raw/flights.parquet", 0),
+        ("modified", "reports/figures/", 2),
+        ("renamed", "b", 0),
+    ]
+    report = render(make(dict(BASE_METRICS), dvc_diff=diff))
+    assert "**Data:** `data/split/old.parquet` deleted, `data/raw/flights.parquet` modified." in report
+    assert "Rebuilt: `reports/figures/` (2 files), `b`." in report
+    assert row(report, "train")[1:4] == ["1,000", "1,100", "+100"]
+
+
+def test_unchanged_data_and_a_failed_dvc_diff():
+    assert "**Data:** unchanged (same DVC hashes as `main`)." in render(make(dict(BASE_METRICS)))
+    failed = render(make(dict(BASE_METRICS), dvc_diff=None, dvc_diff_error="no cache"))
+    assert "**Data:** could not compare DVC-tracked files with `main` (no cache)." in failed
+
+
+def test_links_and_reproduce_commands():
+    report = render(
+        make(
+            dict(BASE_METRICS),
+            mlflow_run_url="https://mlflow.example/#/runs/abc",
+            mlflow_experiment="flight-delay",
+            workflow_run_url="https://github.com/o/r/actions/runs/1",
+        )
+    )
+    assert "- MLflow run (experiment `flight-delay`): https://mlflow.example/#/runs/abc" in report
+    assert (
+        "- Workflow run (full report and PNG plots in its artifacts): https://github.com/o/r/actions/runs/1" in report
+    )
+    assert "```sh\ngit checkout abc123\nmake env" in report
+    assert reproduce_commands("abc", "origin/main", "pull/7/head").splitlines()[:2] == [
+        "git fetch origin pull/7/head",
+        "git checkout abc",
+    ]
+    assert reproduce_commands(None, "main").splitlines()[-1] == "make report BASE=main"
+    assert "MLflow" not in render(make(dict(BASE_METRICS)))

@@ -1,0 +1,184 @@
+"""Static checks of .github/workflows: the three offline linters `make lint` runs, and our own policy.
+
+The linters are run here too so CI enforces them even when someone skips `make lint`; each is also
+shown a broken workflow, so a linter that silently checks nothing would fail this file.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+WORKFLOWS = ROOT / ".github" / "workflows"
+BIN = Path(sys.executable).parent
+PINNED = re.compile(r"^[\w.-]+/[\w./-]+@[0-9a-f]{40}$")
+VERSION_COMMENT = re.compile(r"#\s*v\d+(\.\d+)*\b")
+
+
+def tool(name: str) -> str:
+    path = shutil.which(name, path=str(BIN)) or shutil.which(name)
+    assert path, f"{name} is not installed (it is in the dev dependency group)"
+    return path
+
+
+def linter_env() -> dict[str, str]:
+    # zizmor goes online (and fails) when a GitHub token is in the environment.
+    return {k: v for k, v in os.environ.items() if k not in ("GH_TOKEN", "GITHUB_TOKEN")}
+
+
+def zizmor(directory: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [tool("zizmor"), "--offline", str(directory)], capture_output=True, text=True, env=linter_env()
+    )
+
+
+def schema_check(files: list[Path]) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [tool("check-jsonschema"), "--builtin-schema", "vendor.github-workflows", *map(str, files)],
+        capture_output=True,
+        text=True,
+    )
+
+
+def actionlint(cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([tool("actionlint")], cwd=cwd, capture_output=True, text=True)
+
+
+def workflow_files() -> list[Path]:
+    return sorted(WORKFLOWS.glob("*.yml"))
+
+
+def load(name: str) -> dict:
+    # PyYAML reads the `on:` key as True.
+    document = yaml.safe_load((WORKFLOWS / name).read_text())
+    document["on"] = document.pop(True, document.get("on"))
+    return document
+
+
+def test_zizmor_offline_has_no_findings():
+    result = zizmor(WORKFLOWS)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "No findings to report" in result.stdout
+
+
+def test_workflows_match_the_github_schema():
+    result = schema_check(workflow_files())
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_actionlint_passes():
+    result = actionlint(ROOT)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+BROKEN = """\
+name: broken
+on: pull_request_target
+jobs:
+  build:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4
+        with:
+          ref: ${{ github.event.pull_request.head.sha }}
+      - run: echo "${{ github.event.pull_request.title }}" && echo ${{ steps.nothing.outputs.x }}
+"""
+
+
+def test_each_linter_rejects_a_broken_workflow(tmp_path):
+    workflows = tmp_path / ".github" / "workflows"
+    workflows.mkdir(parents=True)
+    (workflows / "broken.yml").write_text(BROKEN)
+    subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
+    assert zizmor(workflows).returncode != 0
+    (workflows / "invalid.yml").write_text("name: x\non: push\njobs:\n  a:\n    steps: 3\n")
+    assert schema_check([workflows / "invalid.yml"]).returncode != 0
+    assert actionlint(tmp_path).returncode != 0
+
+
+def every_step():
+    for path in workflow_files():
+        for job_name, job in load(path.name)["jobs"].items():
+            for step in job.get("steps", []):
+                yield path.name, job_name, step
+
+
+def test_third_party_actions_are_pinned_by_sha_with_a_version_comment():
+    for path in workflow_files():
+        for line in path.read_text().splitlines():
+            match = re.search(r"uses:\s*(\S+)", line)
+            if match and not match.group(1).startswith("./"):
+                assert PINNED.match(match.group(1)), f"{path.name}: {line.strip()} is not pinned by a full SHA"
+                assert VERSION_COMMENT.search(line), f"{path.name}: {line.strip()} has no '# vX.Y.Z' comment"
+
+
+def test_jobs_have_least_privilege_permissions_and_timeouts():
+    for path in workflow_files():
+        document = load(path.name)
+        assert document.get("permissions") in ({}, {"contents": "read"}), f"{path.name}: top-level permissions"
+        assert "pull_request_target" not in (document["on"] or {}), path.name
+        for name, job in document["jobs"].items():
+            assert "permissions" in job, f"{path.name}:{name} declares no permissions"
+            assert "timeout-minutes" in job, f"{path.name}:{name} has no timeout"
+            writes = {scope for scope, level in job["permissions"].items() if level == "write"}
+            if path.name == "pr-comment.yml":
+                assert writes == {"pull-requests"}, f"{path.name}:{name} writes {writes}"
+            elif path.name in ("pr.yml", "ci.yml"):
+                assert not writes, f"{path.name}:{name} must stay read-only, writes {writes}"
+
+
+def test_checkouts_do_not_persist_credentials():
+    for name, job, step in every_step():
+        if step.get("uses", "").startswith("actions/checkout@"):
+            assert step.get("with", {}).get("persist-credentials") is False, f"{name}:{job}"
+
+
+def test_the_comment_workflow_never_checks_out_or_runs_pr_code():
+    document = load("pr-comment.yml")
+    assert set(document["on"]) == {"workflow_run"}
+    for job in document["jobs"].values():
+        for step in job["steps"]:
+            uses = step.get("uses", "")
+            assert not uses.startswith("actions/checkout"), "the poster must not check out anything"
+            run = step.get("run", "")
+            assert not re.search(r"\b(make|python|uv|dvc|pip)\b", run), f"runs project tooling: {run}"
+
+
+def test_the_pr_workflow_gives_secrets_to_same_repository_prs_only():
+    text = (WORKFLOWS / "pr.yml").read_text()
+    for line in text.splitlines():
+        if "secrets." in line or "vars.DVC_REMOTE_URL" in line or "vars.MLFLOW_TRACKING_URI" in line:
+            assert "env.SAME_REPO == 'true' &&" in line, f"unguarded for forks: {line.strip()}"
+
+
+def test_uv_version_in_workflows_matches_the_makefile():
+    makefile = (ROOT / "Makefile").read_text()
+    expected = re.search(r"^UV_VERSION\s*:=\s*(\S+)", makefile, re.M).group(1)
+    for name, job, step in every_step():
+        if step.get("uses", "").startswith("astral-sh/setup-uv@"):
+            assert str(step["with"]["version"]) == expected, f"{name}:{job} pins uv {step['with']['version']}"
+
+
+def test_comment_poster_listens_to_the_pr_workflow_by_name():
+    assert load("pr-comment.yml")["on"]["workflow_run"]["workflows"] == [load("pr.yml")["name"]]
+
+
+def test_every_action_the_workflows_use_has_an_offline_stand_in(tmp_path):
+    from tests.support.act import local_repository_args
+
+    for path in workflow_files():
+        local_repository_args(path)  # raises naming any action without a stand-in
+    unknown = tmp_path / "unknown.yml"
+    unknown.write_text(
+        "on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n      - uses: someone/else@" + "0" * 40 + "\n"
+    )
+    with pytest.raises(ValueError, match="someone/else"):
+        local_repository_args(unknown)
