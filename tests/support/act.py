@@ -40,6 +40,7 @@ SHIMS = {
     "actions/upload-artifact": "upload-artifact",
     "actions/download-artifact": "download-artifact",
     "astral-sh/setup-uv": "setup-uv",
+    "docker/login-action": "docker-login",
 }
 CML_PACKAGE = "@dvcorg/cml"
 CML_VERSION = "0.20.6"
