@@ -28,7 +28,7 @@ IMAGE ?= flight-delay:local
 BENTO_TAG_FILE := build/bento/tag
 SERVE_REQUIREMENTS := src/requirements-serve.txt
 
-.PHONY: help env run report test lint format mlflow-ui clean model bento serve serve-bento container drift replay
+.PHONY: help env run report test lint format mlflow-ui clean model bento serve serve-bento container smoke drift replay
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-12s %s\n", $$1, $$2}'
@@ -102,6 +102,10 @@ serve-bento: bento ## Serve the built Bento on http://127.0.0.1:$(PORT)
 
 container: bento ## Build the Bento's OCI image, tagged $(IMAGE) (needs a Docker engine)
 	$(RUN) bentoml containerize $$(cat $(BENTO_TAG_FILE)) --image-tag $(IMAGE)
+
+smoke: $(ENV_STAMP) ## Smoke test a running service at URL=... against the pipeline model's predictions
+	$(RUN) python -m gitops_ml.deploy.smoke expected
+	$(RUN) python -m gitops_ml.deploy.smoke check --url $(or $(URL),http://127.0.0.1:$(PORT))
 
 clean: ## Remove pipeline outputs that DVC can restore or rebuild, and local caches
 	rm -rf data/raw data/split models/model.joblib reports/figures build .pytest_cache .ruff_cache $(SERVE_REQUIREMENTS)

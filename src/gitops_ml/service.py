@@ -1,27 +1,31 @@
 """The prediction service: flight records in; probability, label and model version out.
 
-Two BentoML services, as BentoML composes adaptive batching:
+``FlightDelay`` validates requests against the schema-generated ``FlightRecord`` (bad input ->
+4xx naming the field), scores them with the pipeline's model (declared as a ``BentoModel``, so
+``bentoml build`` packs it), logs every scored record with ``bentoml.monitor`` and answers.
+Endpoints: ``POST /predict`` (one record) and ``POST /predict_batch`` (``{"records": [...]}``,
+up to ``MAX_BATCH_RECORDS``: an object rather than a bare array, which BentoML would parse
+before validating and answer with a 500 when malformed), plus BentoML's ``/livez``, ``/readyz``
+(200 once the model is loaded) and ``/metrics``.
 
-* ``FlightDelay`` (the API): validates requests against the schema-generated ``FlightRecord``
-  (bad input -> 4xx naming the field), logs every scored record with ``bentoml.monitor`` and
-  answers. Endpoints: ``POST /predict`` (one record) and ``POST /predict_batch``
-  (``{"records": [...]}``, up to ``MAX_BATCH_RECORDS``: an object rather than a bare array,
-  which BentoML would parse before validating and answer with a 500 when malformed), plus
-  BentoML's ``/livez``, ``/readyz`` and ``/metrics``.
-* ``FlightDelayModel`` holds the pipeline's model (declared as a ``BentoModel``, so
-  ``bentoml build`` packs it). Its ``score`` is batchable: concurrent single-record requests
-  are merged into one ``predict_proba`` call. A gradient-boosted model's cost is mostly
-  per call, not per row, so this is what makes single-record traffic cheap.
-
-``/readyz`` answers 200 only once the model is loaded (the API's readiness includes its
-dependency's). Serve locally with ``make serve``; ``docs/deploy.md`` shows requests.
+Adaptive batching: concurrent single-record requests are merged into one ``predict_proba`` call
+by BentoML's own batching engine (``CorkDispatcher``, what ``@bentoml.api(batchable=True)`` runs
+on), in the worker that received them. A gradient-boosted model's cost is mostly per call, not
+per row, so this is what makes single-record traffic cheap. BentoML's public route to the same
+engine, a batchable API on a second service, costs an HTTP hop per request and, under load
+(concurrency 8), failed requests with connection resets between the two services
+(docs/benchmarks.md, "Serving").
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
+import anyio
 import bentoml
+from bentoml._internal.marshal.dispatcher import CorkDispatcher
+from bentoml.exceptions import ServiceUnavailable
 from starlette.responses import JSONResponse
 
 from gitops_ml import inference_log
@@ -30,22 +34,59 @@ from gitops_ml.scoring import MODEL_NAME, ServedModel
 
 # A full batch is ~300 kB of JSON; anything far larger is refused before it is parsed.
 MAX_BODY_BYTES = 2 * 1024 * 1024
+MAX_BATCH_LATENCY_MS = 10_000  # beyond this the batcher sheds load (503) rather than queue forever
 
 
-@bentoml.service(name="flight-delay-model", workers=1, traffic={"timeout": 30})
-class FlightDelayModel:
-    """The model, scoring lists of validated records (adaptive batching across requests)."""
+def _overloaded() -> Any:
+    raise ServiceUnavailable("overloaded: too many requests queued; retry later")
+
+
+@bentoml.service(
+    name="flight-delay", workers="cpu_count", traffic={"timeout": 30}, monitoring=inference_log.monitoring_config()
+)
+class FlightDelay:
+    """Flight departure delay predictions for records shaped like schema.py's inputs."""
 
     bento_model = bentoml.models.BentoModel(f"{MODEL_NAME}:latest")
 
     def __init__(self) -> None:
         self.model = ServedModel.load(self.bento_model.path, str(self.bento_model.tag))
+        batcher = CorkDispatcher(
+            max_latency_in_ms=MAX_BATCH_LATENCY_MS,
+            max_batch_size=MAX_BATCH_RECORDS,
+            fallback=_overloaded,
+            get_batch_size=len,
+        )
+        self._score_merged = batcher(self._score_lists)
 
     def __is_ready__(self) -> bool:
         return self.model is not None
 
-    @bentoml.api(batchable=True, max_batch_size=MAX_BATCH_RECORDS, max_latency_ms=10_000)
-    def score(self, records: list[FlightRecord]) -> list[Prediction]:
+    @bentoml.api(route="/predict")
+    async def predict(self, record: FlightRecord, /) -> Prediction:
+        """Score one scheduled departure."""
+        prediction = await self._score_merged([record])
+        self._log([record], prediction)
+        return prediction[0]
+
+    @bentoml.api(route="/predict_batch")
+    async def predict_batch(self, records: FlightBatch) -> list[Prediction]:
+        """Score ``{"records": [...]}``, 1 to 1000 scheduled departures; answers in the same order."""
+        predictions = await anyio.to_thread.run_sync(self._score, records)
+        self._log(records, predictions)
+        return predictions
+
+    async def _score_lists(self, lists: Sequence[list[Any]]) -> list[list[Prediction]]:
+        """The batcher's callback: score the merged requests in one call, answer each its share."""
+        merged = [record for records in lists for record in records]
+        predictions = await anyio.to_thread.run_sync(self._score, merged)
+        answers, start = [], 0
+        for records in lists:
+            answers.append(predictions[start : start + len(records)])
+            start += len(records)
+        return answers
+
+    def _score(self, records: list[Any]) -> list[Prediction]:
         probabilities = self.model.probabilities(record_columns(records))
         labels = self.model.labels(probabilities)
         return [
@@ -53,31 +94,13 @@ class FlightDelayModel:
             for probability, label in zip(probabilities, labels, strict=True)
         ]
 
-
-@bentoml.service(name="flight-delay", workers=1, traffic={"timeout": 30}, monitoring=inference_log.monitoring_config())
-class FlightDelay:
-    """Flight departure delay predictions for records shaped like schema.py's inputs."""
-
-    model = bentoml.depends(FlightDelayModel)
-
-    @bentoml.api(route="/predict")
-    async def predict(self, record: FlightRecord, /) -> Prediction:
-        """Score one scheduled departure."""
-        return (await self._score([record]))[0]
-
-    @bentoml.api(route="/predict_batch")
-    async def predict_batch(self, records: FlightBatch) -> list[Prediction]:
-        """Score ``{"records": [...]}``, 1 to 1000 scheduled departures; answers in the same order."""
-        return await self._score(records)
-
-    async def _score(self, records: list[Any]) -> list[Prediction]:
-        predictions = await self.model.to_async.score(records)
+    @staticmethod
+    def _log(records: list[Any], predictions: list[Prediction]) -> None:
         inference_log.log_predictions(
             record_columns(records),
             [prediction.probability for prediction in predictions],
             [prediction.label for prediction in predictions],
         )
-        return predictions
 
 
 class RequestGuard:

@@ -61,7 +61,9 @@ def cml(github, tmp_path):
     for name in ("GITHUB_EVENT_NAME", "GITHUB_EVENT_PATH", "GITHUB_TOKEN", "CML_REPO"):
         env.pop(name, None)
 
-    def run(*args: str, report: str = "# Report\n") -> subprocess.CompletedProcess:
+    def run(*args: str, report: str = "# Report\n", cwd: Path = tmp_path) -> subprocess.CompletedProcess:
+        if args[0] == "pr":  # like CML, the repository comes from the clone's origin
+            return subprocess.run(["cml", *args], env=env, capture_output=True, text=True, cwd=cwd)
         markdown = tmp_path / "report.md"
         markdown.write_text(report)
         return subprocess.run(
@@ -69,7 +71,7 @@ def cml(github, tmp_path):
             env=env,
             capture_output=True,
             text=True,
-            cwd=tmp_path,
+            cwd=cwd,
         )
 
     return run
@@ -162,3 +164,45 @@ def test_git_push_and_clone_over_https(github, tmp_path):
     git("push", "-q", github.repo_url, "main")
     git("clone", "-q", github.repo_url, str(tmp_path / "clone"), cwd=tmp_path)
     assert (tmp_path / "clone" / "file.txt").read_text() == "content"
+
+
+def test_cml_stand_in_opens_a_pull_request_with_the_changed_files(github, cml, tmp_path):
+    github.create_git_repo()
+    env = {**os.environ, **github.client_env(), "GIT_TERMINAL_PROMPT": "0"}
+    seed = tmp_path / "seed"
+    seed.mkdir()
+    for args in (["init", "-q", "-b", "main"], ["commit", "-q", "--allow-empty", "-m", "root"]):
+        subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@e", *args], cwd=seed, env=env, check=True)
+    subprocess.run(["git", "push", "-q", github.repo_url, "main"], cwd=seed, env=env, check=True)
+    work = tmp_path / "work"
+    subprocess.run(["git", "clone", "-q", github.repo_url, str(work)], env=env, check=True)
+    (work / "params.yaml").write_text("retrain: true\n")
+    (work / "unrelated.txt").write_text("stays out of the PR\n")
+
+    opened = cml(
+        "pr",
+        "create",
+        "--branch",
+        "retrain",
+        "--title",
+        "Retrain",
+        "--body",
+        "drift",
+        "--target-branch",
+        "main",
+        "params.yaml",
+        cwd=work,
+    )
+    assert opened.returncode == 0, opened.stderr
+    (pull,) = github.state.pulls.values()
+    assert (pull["head"]["ref"], pull["base"]["ref"], pull["title"]) == ("retrain", "main", "Retrain")
+    shown = subprocess.run(
+        ["git", "show", "--stat", "--format=%s", "retrain"],
+        cwd=github.git_root / "owner/repo.git",
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "params.yaml" in shown and "unrelated.txt" not in shown
+    assert "CML PR for" in shown and "[skip ci]" in shown  # CML's default message
+    assert pull["head"]["sha"]  # the pushed branch exists on the remote

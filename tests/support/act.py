@@ -40,6 +40,7 @@ SHIMS = {
     "actions/upload-artifact": "upload-artifact",
     "actions/download-artifact": "download-artifact",
     "astral-sh/setup-uv": "setup-uv",
+    "docker/login-action": "docker-login",
 }
 CML_PACKAGE = "@dvcorg/cml"
 CML_VERSION = "0.20.6"
@@ -95,6 +96,15 @@ def cml_tarball() -> bytes:
                 with path.open("rb") as handle:
                     archive.addfile(info, handle)
     return buffer.getvalue()
+
+
+def seed_cache(store: Path, key: str, paths: list[Path]) -> None:
+    """Put an entry in the actions/cache stand-in's store, as an earlier run that saved ``key`` would."""
+    from urllib.parse import quote
+
+    entry = store / "cache" / quote(key, safe="")
+    for index, path in enumerate(paths):
+        shutil.copytree(path, entry / str(index), dirs_exist_ok=True)
 
 
 def publish_cml(github: FakeGitHub) -> None:

@@ -13,7 +13,7 @@ comments, labels and workflow dispatches in memory, logs every request, and serv
 
 The certificate is made per server by a throwaway CA (``ca_cert``); clients trust it through
 ``NODE_EXTRA_CA_CERTS`` (node, npm), ``SSL_CERT_FILE``/``REQUESTS_CA_BUNDLE`` (Python) and
-``GIT_SSL_CAINFO`` (git) — ``client_env()`` returns all of them.
+``GIT_SSL_CAINFO`` (git), ``CURL_CA_BUNDLE`` (curl) — ``client_env()`` returns all of them.
 
     with FakeGitHub(tmp_path) as github:
         github.add_pull(1, head_sha=sha, head_ref="tune")
@@ -189,6 +189,7 @@ class FakeGitHub:
             "SSL_CERT_FILE": ca,
             "REQUESTS_CA_BUNDLE": ca,
             "GIT_SSL_CAINFO": ca,
+            "CURL_CA_BUNDLE": ca,
             "NPM_CONFIG_CAFILE": ca,
         }
 

@@ -13,6 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -168,3 +169,16 @@ def test_uv_version_in_workflows_matches_the_makefile():
 
 def test_comment_poster_listens_to_the_pr_workflow_by_name():
     assert load("pr-comment.yml")["on"]["workflow_run"]["workflows"] == [load("pr.yml")["name"]]
+
+
+def test_every_action_the_workflows_use_has_an_offline_stand_in(tmp_path):
+    from tests.support.act import local_repository_args
+
+    for path in workflow_files():
+        local_repository_args(path)  # raises naming any action without a stand-in
+    unknown = tmp_path / "unknown.yml"
+    unknown.write_text(
+        "on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n      - uses: someone/else@" + "0" * 40 + "\n"
+    )
+    with pytest.raises(ValueError, match="someone/else"):
+        local_repository_args(unknown)

@@ -1,0 +1,82 @@
+"""Optional direct apply, for clusters without Argo CD/Flux (the workflow runs it when the
+``KUBE_CONFIG`` secret exists; ``KUBECONFIG`` points at the file it was written to).
+
+    python -m gitops_ml.deploy.kube --overlay deploy/overlays/production [--timeout 300]
+
+``kubectl apply -k`` the overlay, wait for the rollout, smoke test the service through a
+port-forward, and ``kubectl rollout undo`` when the rollout or the smoke test fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import yaml
+
+from gitops_ml.deploy import DeployError, smoke
+
+DEPLOYMENT = "flight-delay"
+LOCAL_PORT = 18080
+
+
+def kubectl(*args: str, check: bool = True) -> subprocess.CompletedProcess:
+    result = subprocess.run(["kubectl", *args], capture_output=True, text=True)
+    if check and result.returncode != 0:
+        raise DeployError(f"kubectl {' '.join(args)}: {result.stderr.strip() or result.stdout.strip()}")
+    return result
+
+
+def namespace_of(overlay: Path) -> str:
+    return (yaml.safe_load((overlay / "kustomization.yaml").read_text()) or {}).get("namespace", "default")
+
+
+def smoke_through_port_forward(namespace: str) -> list[str]:
+    forward = subprocess.Popen(
+        ["kubectl", "port-forward", "-n", namespace, f"service/{DEPLOYMENT}", f"{LOCAL_PORT}:80"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        time.sleep(2)
+        records = json.loads(smoke.REQUESTS.read_text())
+        expected = json.loads(smoke.EXPECTED.read_text())
+        return smoke.check(f"http://127.0.0.1:{LOCAL_PORT}", records, expected, ready_timeout_s=60)
+    finally:
+        forward.terminate()
+        forward.wait()
+
+
+def apply(overlay: Path, timeout_s: int) -> str:
+    namespace = namespace_of(overlay)
+    kubectl("apply", "-k", str(overlay))
+    rollout = kubectl(
+        "rollout", "status", f"deployment/{DEPLOYMENT}", "-n", namespace, f"--timeout={timeout_s}s", check=False
+    )
+    problems = [f"rollout did not complete: {rollout.stderr.strip()}"] if rollout.returncode else []
+    if not problems:
+        problems = smoke_through_port_forward(namespace)
+    if problems:
+        kubectl("rollout", "undo", f"deployment/{DEPLOYMENT}", "-n", namespace, check=False)
+        raise DeployError("rolled back: " + "; ".join(problems))
+    return f"deployment/{DEPLOYMENT} in {namespace} rolled out and passed the smoke test"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--overlay", type=Path, default=Path("deploy/overlays/production"))
+    parser.add_argument("--timeout", type=int, default=300)
+    args = parser.parse_args(argv)
+    try:
+        print(apply(args.overlay, args.timeout))
+    except DeployError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

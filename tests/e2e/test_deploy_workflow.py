@@ -1,0 +1,113 @@
+"""deploy.yml run by act against the fake GitHub, for every job that needs no registry.
+
+GitHub, GHCR and a Docker engine are out of reach of test machines: act runs the real workflow on
+this machine, the REST API and the git remote are the in-memory fake of tests/support/fake_github.py,
+third-party actions are the stand-ins of tests/support/shims. The `image` and `publish` jobs
+(containerize + smoke test, push to GHCR) need a Docker engine and a registry, so act is asked for
+the other jobs by name: `build` on a push to main, and `deploy` on a manual run that names an image,
+which is how the workflow redeploys a known digest. The container and its smoke test are covered
+by tests/integration/serving/test_container.py; the push itself only runs on GitHub.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.support.act import git_sha, run_workflow, set_origin
+from tests.support.fake_github import FakeGitHub
+from tests.support.project import commit_all, make_repo, run
+
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("deploy-act")]
+
+WORKFLOW = ".github/workflows/deploy.yml"
+IMAGE = "ghcr.io/owner/repo@sha256:" + "5" * 64
+
+
+def uv_cache() -> str:
+    uv = Path(sys.executable).parent / "uv"
+    return subprocess.run([uv, "cache", "dir"], capture_output=True, text=True, check=False).stdout.strip()
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    root = tmp_path_factory.mktemp("deploy-lab")
+    github = FakeGitHub(root / "github").start()
+    store = root / "store"
+    store.mkdir()
+    cache = uv_cache()
+    if cache and os.path.isdir(cache):
+        (store / "uv-cache").symlink_to(cache)  # warm installs for the setup-uv stand-in
+    repo = make_repo(root / "repo")
+    run(["dvc", "repro"], repo)
+    commit_all(repo, "pipeline result on main")
+    github.create_git_repo()
+    set_origin(repo, github)
+    run(["git", "push", "-q", "origin", "main"], repo, **github.client_env())
+    yield repo, github, store
+    github.stop()
+
+
+def push_event(repo: Path) -> dict:
+    sha = git_sha(repo)
+    return {
+        "ref": "refs/heads/main",
+        "after": sha,
+        "head_commit": {"id": sha},
+        "repository": {"full_name": "owner/repo", "default_branch": "main"},
+    }
+
+
+def dispatch_event(image: str) -> dict:
+    return {
+        "inputs": {"image": image},
+        "ref": "refs/heads/main",
+        "repository": {"full_name": "owner/repo", "default_branch": "main"},
+    }
+
+
+def remote_overlay(repo: Path, github: FakeGitHub, ref: str) -> dict:
+    clone = repo.parent / f"clone-{ref.replace('/', '-')}"
+    run(["git", "clone", "-q", "--branch", ref, github.repo_url, str(clone)], repo, **github.client_env())
+    return yaml.safe_load((clone / "deploy/overlays/production/kustomization.yaml").read_text())
+
+
+def test_build_job_reproduces_gates_and_exports_the_bento(lab):
+    repo, github, store = lab
+    result = run_workflow(repo, WORKFLOW, "push", push_event(repo), github=github, store=store, run_id=701,
+                          job="build", timeout=1500)  # fmt: skip
+    assert result.succeeded, result.log[-6000:]
+    artifact = result.artifact("bento")
+    names = {path.name for path in artifact.iterdir()}
+    assert {"flight-delay.bento", "tag", "expected.json", "model.json", "model.joblib"} <= names
+    assert (artifact / "tag").read_text().startswith("flight-delay:")
+    assert len(yaml.safe_load((artifact / "expected.json").read_text())) == 24  # one per smoke record
+
+
+def test_deploy_job_commits_the_digest_to_main(lab):
+    repo, github, store = lab
+    before = git_sha(repo, "main")
+    result = run_workflow(repo, WORKFLOW, "workflow_dispatch", dispatch_event(IMAGE), github=github, store=store,
+                          run_id=702, job="deploy", timeout=900)  # fmt: skip
+    assert result.succeeded, result.log[-6000:]
+    [image] = remote_overlay(repo, github, "main")["images"]
+    assert image == {"name": "flight-delay", "newName": "ghcr.io/owner/repo", "digest": "sha256:" + "5" * 64}
+    assert "KUBE_CONFIG" in result.summary  # no cluster secret: the GitOps controller applies it
+    assert git_sha(repo, "main") == before  # the workflow pushed to the remote, not to this checkout
+
+
+def test_deploy_job_opens_a_pull_request_when_asked(lab):
+    repo, github, store = lab
+    image = "ghcr.io/owner/repo@sha256:" + "6" * 64
+    result = run_workflow(repo, WORKFLOW, "workflow_dispatch", dispatch_event(image), github=github, store=store,
+                          run_id=703, job="deploy", variables={"GITOPS_MODE": "pull-request"}, timeout=900)  # fmt: skip
+    assert result.succeeded, result.log[-6000:]
+    [pull] = [p for p in github.state.pulls.values() if p["head"]["ref"].startswith("deploy/")]
+    assert pull["base"]["ref"] == "main" and pull["title"].startswith("deploy: production runs sha256:6666")
+    [entry] = remote_overlay(repo, github, pull["head"]["ref"])["images"]
+    assert entry["digest"] == "sha256:" + "6" * 64
