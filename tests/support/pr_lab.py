@@ -10,6 +10,8 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from tests.support.act import (
     ActResult,
     git_sha,
@@ -26,9 +28,10 @@ from tests.support.project import clone_workspace, commit_all, make_repo, run, s
 PR_WORKFLOW = ".github/workflows/pr.yml"
 COMMENT_WORKFLOW = ".github/workflows/pr-comment.yml"
 ARTIFACT = "pr-report"
-# Latency measured on a shared, busy test machine is noise: the lab's gate ignores it, so tests
-# see only the verdicts their hyperparameters cause.
-LAB_PARAMS = {"gate.metrics.latency_single_row_ms_p50.rel_tolerance": 100.0}
+# Latency measured on a shared, busy test machine is noise (a single-row p50 of 8 ms became 2.3 s
+# while other jobs ran): the lab does not gate it, so tests see only the verdicts their
+# hyperparameters cause. It is still measured and reported.
+UNGATED = "latency_single_row_ms_p50"
 
 
 class PullRequestLab:
@@ -46,7 +49,10 @@ class PullRequestLab:
             commit_all(self.repo, "pipeline result on main")
         else:
             self.repo = clone_workspace(reproduced, root / "repo")
-        set_params(self.repo, LAB_PARAMS)  # no stage depends on the gate: nothing to rerun
+        params_file = self.repo / "params.yaml"
+        params = yaml.safe_load(params_file.read_text())
+        del params["gate"]["metrics"][UNGATED]  # no stage depends on the gate: nothing to rerun
+        params_file.write_text(yaml.safe_dump(params, sort_keys=False))
         commit_all(self.repo, "lab gate settings")
         self.github.create_git_repo()
         set_origin(self.repo, self.github)
