@@ -108,6 +108,9 @@ class MetricGate(Frozen):
     maximum: float | None = None  # absolute ceiling (for lower-is-better metrics)
     abs_tolerance: float = Field(0.0, ge=0)  # allowed worsening vs the baseline, in metric units
     rel_tolerance: float = Field(0.0, ge=0)  # allowed worsening as a fraction of the baseline
+    # False: only the limits apply. For numbers that depend on the machine (latency): the base
+    # branch's were measured on another runner, so a comparison would gate on hardware, not code.
+    vs_baseline: bool = True
 
 
 class GateParams(Frozen):

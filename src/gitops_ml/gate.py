@@ -111,7 +111,7 @@ def check_metric(name: str, rule: MetricGate, current: dict, baseline: dict) -> 
         failures.append(f"{name} {value:g} is above the ceiling {rule.maximum:g}")
 
     allowed = None
-    if base is not None:
+    if base is not None and rule.vs_baseline:
         allowed = max(rule.abs_tolerance, rule.rel_tolerance * abs(base))
         worsening = base - value if HIGHER_IS_BETTER[name] else value - base
         if worsening > allowed + EPSILON:

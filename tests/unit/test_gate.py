@@ -56,6 +56,14 @@ def test_relative_tolerance_scales_with_the_baseline():
     assert not result.passed and "allowed 5" in result.reasons[0]
 
 
+def test_a_limits_only_metric_ignores_the_baseline():
+    rules = {"latency_single_row_ms_p50": MetricGate(maximum=100, vs_baseline=False)}
+    slower = {"latency_single_row_ms_p50": 90.0}  # 9x the base, but under the ceiling
+    result = evaluate_gate(slower, BASE, rules)
+    assert result.passed and result.checks[0].allowed is None
+    assert not evaluate_gate({"latency_single_row_ms_p50": 101.0}, BASE, rules).passed
+
+
 def test_floor_and_ceiling_apply_even_when_baseline_was_as_bad():
     bad = {"roc_auc": 0.6, "log_loss": 0.7, "latency_single_row_ms_p50": 10.0}
     result = evaluate_gate(bad, bad, RULES)
