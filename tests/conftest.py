@@ -22,3 +22,15 @@ def reproduced_repo(tmp_path_factory) -> Path:
 @pytest.fixture
 def workspace(reproduced_repo, tmp_path) -> Path:
     return clone_workspace(reproduced_repo, tmp_path / "repo")
+
+
+def pytest_collection_finish(session):
+    """Fail loudly if xdist stops honouring ``xdist_group``: tests sharing a server or a built Bento
+    would silently split across workers and build it twice (pytest 9.2 did that:
+    pytest-xdist#1386, hence the pin in pyproject.toml)."""
+    if not getattr(session.config.option, "loadgroup", False):
+        return
+    grouped = [item.nodeid for item in session.items if item.get_closest_marker("xdist_group")]
+    ungrouped = [nodeid for nodeid in grouped if "@" not in nodeid]
+    if ungrouped:
+        raise pytest.UsageError(f"--dist loadgroup ignored xdist_group for {len(ungrouped)} tests, e.g. {ungrouped[0]}")
