@@ -218,6 +218,9 @@ def run_workflow(
 
     process_env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "ACT", "RUNNER_", "INPUT_"))}
     process_env.pop("GH_TOKEN", None)
+    # GitHub's runners let Python cache bytecode; a machine that forbids it would make every step
+    # recompile every module it imports.
+    process_env.pop("PYTHONDONTWRITEBYTECODE", None)
     process_env.update(
         ACT_SHIM_STORE=str(store),
         ACT_SHIM_UV_DIR=str(Path(shutil.which("uv", path=str(VENV_BIN)) or shutil.which("uv")).parent),
