@@ -2,6 +2,27 @@
 MLflow registry. Each module is a small CLI (``python -m gitops_ml.deploy.<module>``) that the
 Makefile and the deploy workflow call; none of it is imported by the service itself."""
 
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+
 
 class DeployError(RuntimeError):
     """A deploy step refused to continue; the message says what is wrong and what to do."""
+
+
+def cli(main: Callable[[list[str] | None], int]) -> Callable[[list[str] | None], int]:
+    """A deploy step's entry point: a DeployError ends it with one line on stderr and exit code 1
+    (the workflow log shows the reason, not a traceback)."""
+
+    @functools.wraps(main)
+    def run(argv: list[str] | None = None) -> int:
+        try:
+            return main(argv)
+        except DeployError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 1
+
+    return run

@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 from gitops_ml import tracking
-from gitops_ml.deploy import DeployError
+from gitops_ml.deploy import DeployError, cli
 from gitops_ml.scoring import MODEL_NAME
 
 BENTOFILE = Path("bentofile.yaml")
@@ -47,15 +47,12 @@ def build(bentofile: Path = BENTOFILE, build_ctx: Path = BUILD_CONTEXT) -> str:
     return str(bento.tag)
 
 
+@cli
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tag-file", type=Path, default=TAG_FILE)
     args = parser.parse_args(argv)
-    try:
-        tag = build()
-    except DeployError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
+    tag = build()
     args.tag_file.parent.mkdir(parents=True, exist_ok=True)
     args.tag_file.write_text(tag + "\n")
     print(tag)

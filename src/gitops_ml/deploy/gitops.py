@@ -22,7 +22,7 @@ from pathlib import Path
 
 import yaml
 
-from gitops_ml.deploy import DeployError
+from gitops_ml.deploy import DeployError, cli
 
 PRODUCTION_OVERLAY = Path("deploy/overlays/production")
 BASE_IMAGE = "flight-delay"  # the image name deploy/base/deployment.yaml refers to
@@ -125,6 +125,7 @@ def record_digest(image: ImageReference, overlay: Path, commit: bool, source_com
     return True
 
 
+@cli
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--image", required=True, help="REGISTRY/NAME@sha256:HEX")
@@ -132,11 +133,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--commit", action="store_true", help="commit the change (not pushed)")
     parser.add_argument("--source-commit", help="the commit the image was built from (default: $GITHUB_SHA or HEAD)")
     args = parser.parse_args(argv)
-    try:
-        changed = record_digest(ImageReference.parse(args.image), args.overlay, args.commit, args.source_commit)
-    except DeployError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
+    changed = record_digest(ImageReference.parse(args.image), args.overlay, args.commit, args.source_commit)
     print("changed" if changed else "unchanged")
     return 0
 

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from gitops_ml import paths, schema, tracking
-from gitops_ml.deploy import DeployError
+from gitops_ml.deploy import DeployError, cli
 from gitops_ml.io import read_json, write_json
 from gitops_ml.scoring import CARD_FILE, MODEL_FILE, MODEL_NAME
 
@@ -112,15 +112,12 @@ def import_from_mlflow(model_uri: str) -> str:
         return store_model(model_file, card, dict(run.data.metrics), commit)
 
 
+@cli
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--from-mlflow", metavar="MODEL_URI", help="import from MLflow instead of models/")
     args = parser.parse_args(argv)
-    try:
-        tag = import_from_mlflow(args.from_mlflow) if args.from_mlflow else import_from_pipeline()
-    except DeployError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
+    tag = import_from_mlflow(args.from_mlflow) if args.from_mlflow else import_from_pipeline()
     print(tag)
     return 0
 

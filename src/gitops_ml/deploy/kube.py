@@ -18,7 +18,7 @@ from pathlib import Path
 
 import yaml
 
-from gitops_ml.deploy import DeployError, smoke
+from gitops_ml.deploy import DeployError, cli, smoke
 
 DEPLOYMENT = "flight-delay"
 LOCAL_PORT = 18080
@@ -65,16 +65,13 @@ def apply(overlay: Path, timeout_s: int) -> str:
     return f"deployment/{DEPLOYMENT} in {namespace} rolled out and passed the smoke test"
 
 
+@cli
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--overlay", type=Path, default=Path("deploy/overlays/production"))
     parser.add_argument("--timeout", type=int, default=300)
     args = parser.parse_args(argv)
-    try:
-        print(apply(args.overlay, args.timeout))
-    except DeployError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
+    print(apply(args.overlay, args.timeout))
     return 0
 
 

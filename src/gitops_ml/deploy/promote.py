@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from gitops_ml import paths, tracking
-from gitops_ml.deploy import DeployError
+from gitops_ml.deploy import DeployError, cli
 from gitops_ml.io import read_json
 from gitops_ml.scoring import MODEL_NAME
 
@@ -118,6 +118,7 @@ def rollback(name: str = MODEL_NAME) -> str:
     return f"{CHAMPION}: version {current} -> {previous}"
 
 
+@cli
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -131,19 +132,15 @@ def main(argv: list[str] | None = None) -> int:
     promote_cmd.add_argument("--deploy-outcome", required=True, help="success, or the deploy job's result")
     commands.add_parser("rollback", help="champion <- previous-champion")
     args = parser.parse_args(argv)
-    try:
-        if args.command == "register":
-            run_id = args.run_id
-            if run_id is None and paths.MODEL_CARD.exists():
-                run_id = read_json(paths.MODEL_CARD).get("mlflow_run_id")
-            print(register(args.image, args.commit or tracking.git_commit(), run_id, args.model_file))
-        elif args.command == "promote":
-            print(promote(args.version, args.deploy_outcome))
-        else:
-            print(rollback())
-    except DeployError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
+    if args.command == "register":
+        run_id = args.run_id
+        if run_id is None and paths.MODEL_CARD.exists():
+            run_id = read_json(paths.MODEL_CARD).get("mlflow_run_id")
+        print(register(args.image, args.commit or tracking.git_commit(), run_id, args.model_file))
+    elif args.command == "promote":
+        print(promote(args.version, args.deploy_outcome))
+    else:
+        print(rollback())
     return 0
 
 

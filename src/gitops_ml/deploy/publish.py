@@ -21,7 +21,7 @@ import urllib.error
 import urllib.request
 from urllib.parse import urlsplit
 
-from gitops_ml.deploy import DeployError
+from gitops_ml.deploy import DeployError, cli
 
 REGISTRY = "ghcr.io"
 
@@ -102,6 +102,7 @@ def push_change(mode: str, branch: str) -> str:
     return f"opened {pull.get('html_url', head)}"
 
 
+@cli
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -113,14 +114,10 @@ def main(argv: list[str] | None = None) -> int:
     change.add_argument("--mode", choices=["commit", "pull-request"], default="commit")
     change.add_argument("--branch", required=True, help="the branch the cluster syncs")
     args = parser.parse_args(argv)
-    try:
-        if args.command == "image":
-            print(push_image(args.local, args.repository, args.tag))
-        else:
-            print(push_change(args.mode, args.branch))
-    except DeployError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
+    if args.command == "image":
+        print(push_image(args.local, args.repository, args.tag))
+    else:
+        print(push_change(args.mode, args.branch))
     return 0
 
 

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from gitops_ml import paths, schema
-from gitops_ml.deploy import DeployError
+from gitops_ml.deploy import DeployError, cli
 
 REQUESTS = Path("deploy/smoke/requests.json")
 EXPECTED = Path("build/smoke/expected.json")
@@ -109,6 +109,7 @@ def check(url: str, records: list[dict[str, Any]], expected: list[float], ready_
     return problems
 
 
+@cli
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -122,27 +123,23 @@ def main(argv: list[str] | None = None) -> int:
         command.add_argument("--requests", type=Path, default=REQUESTS)
         command.add_argument("--expected", type=Path, default=EXPECTED)
     args = parser.parse_args(argv)
-    try:
-        if args.command == "sample":
-            REQUESTS.parent.mkdir(parents=True, exist_ok=True)
-            REQUESTS.write_text(json.dumps(sample(), indent=1) + "\n")
-            print(f"wrote {REQUESTS}")
-        elif args.command == "expected":
-            probabilities = expected_probabilities(json.loads(args.requests.read_text()), args.model)
-            args.expected.parent.mkdir(parents=True, exist_ok=True)
-            args.expected.write_text(json.dumps(probabilities) + "\n")
-            print(f"wrote {args.expected} ({len(probabilities)} predictions of {args.model})")
-        else:
-            records = json.loads(args.requests.read_text())
-            problems = check(args.url.rstrip("/"), records, json.loads(args.expected.read_text()), args.ready_timeout)
-            for problem in problems:
-                print(f"FAIL {problem}", file=sys.stderr)
-            if problems:
-                return 1
-            print(f"smoke test passed: {len(records)} records equal the pipeline's, bad input refused")
-    except DeployError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
+    if args.command == "sample":
+        REQUESTS.parent.mkdir(parents=True, exist_ok=True)
+        REQUESTS.write_text(json.dumps(sample(), indent=1) + "\n")
+        print(f"wrote {REQUESTS}")
+    elif args.command == "expected":
+        probabilities = expected_probabilities(json.loads(args.requests.read_text()), args.model)
+        args.expected.parent.mkdir(parents=True, exist_ok=True)
+        args.expected.write_text(json.dumps(probabilities) + "\n")
+        print(f"wrote {args.expected} ({len(probabilities)} predictions of {args.model})")
+    else:
+        records = json.loads(args.requests.read_text())
+        problems = check(args.url.rstrip("/"), records, json.loads(args.expected.read_text()), args.ready_timeout)
+        for problem in problems:
+            print(f"FAIL {problem}", file=sys.stderr)
+        if problems:
+            return 1
+        print(f"smoke test passed: {len(records)} records equal the pipeline's, bad input refused")
     return 0
 
 
