@@ -25,7 +25,6 @@ import argparse
 import asyncio
 import json
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -43,7 +42,7 @@ sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT))
 
 from gitops_ml import paths, schema  # noqa: E402
-from tests.support.serving import to_records  # noqa: E402
+from tests.support.serving import stop_process_group, to_records  # noqa: E402
 
 BIN = Path(sys.executable).parent
 CONCURRENCY = (1, 8, 32)
@@ -80,15 +79,6 @@ def start(command: list[str], cwd: Path, env: dict[str, str], log: Path) -> subp
     return subprocess.Popen(
         command, cwd=cwd, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT, start_new_session=True
     )
-
-
-def stop(process: subprocess.Popen) -> None:
-    os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
 
 
 def wait_http(url: str, timeout: float = 300) -> None:
@@ -235,7 +225,7 @@ def main() -> None:
                 soak.update(rss_start_mb=rss_start / 1e6, rss_end_mb=rss_end / 1e6, rss_growth=rss_end / rss_start - 1)
                 print("soak", json.dumps(soak), flush=True)
         finally:
-            stop(process)
+            stop_process_group(process)
     report = {"results": results, "soak": soak, "load_average": os.getloadavg(), "cpus": os.cpu_count()}
     (args.out / "results.json").write_text(json.dumps(report, indent=1))
     print(markdown(results, soak))

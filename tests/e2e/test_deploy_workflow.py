@@ -11,17 +11,14 @@ by tests/integration/serving/test_container.py; the push itself only runs on Git
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
-from tests.support.act import git_sha, run_workflow, set_origin
+from tests.support.act import actions_store, git_sha, main_with_pipeline_result, run_workflow
 from tests.support.fake_github import FakeGitHub
-from tests.support.project import commit_all, make_repo, run
+from tests.support.project import run
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("deploy-act")]
 
@@ -29,26 +26,12 @@ WORKFLOW = ".github/workflows/deploy.yml"
 IMAGE = "ghcr.io/owner/repo@sha256:" + "5" * 64
 
 
-def uv_cache() -> str:
-    uv = Path(sys.executable).parent / "uv"
-    return subprocess.run([uv, "cache", "dir"], capture_output=True, text=True, check=False).stdout.strip()
-
-
 @pytest.fixture(scope="module")
-def lab(tmp_path_factory):
+def lab(tmp_path_factory, reproduced_repo):
     root = tmp_path_factory.mktemp("deploy-lab")
     github = FakeGitHub(root / "github").start()
-    store = root / "store"
-    store.mkdir()
-    cache = uv_cache()
-    if cache and os.path.isdir(cache):
-        (store / "uv-cache").symlink_to(cache)  # warm installs for the setup-uv stand-in
-    repo = make_repo(root / "repo")
-    run(["dvc", "repro"], repo)
-    commit_all(repo, "pipeline result on main")
-    github.create_git_repo()
-    set_origin(repo, github)
-    run(["git", "push", "-q", "origin", "main"], repo, **github.client_env())
+    store = actions_store(root)
+    repo = main_with_pipeline_result(reproduced_repo, root / "repo", github)
     yield repo, github, store
     github.stop()
 

@@ -30,6 +30,7 @@ from pathlib import Path
 import yaml
 
 from tests.support.fake_github import FakeGitHub
+from tests.support.project import clone_workspace, run
 
 SHIMS_DIR = Path(__file__).parent / "shims"
 VENV_BIN = Path(sys.executable).parent
@@ -105,6 +106,29 @@ def seed_cache(store: Path, key: str, paths: list[Path]) -> None:
     entry = store / "cache" / quote(key, safe="")
     for index, path in enumerate(paths):
         shutil.copytree(path, entry / str(index), dirs_exist_ok=True)
+
+
+def actions_store(root: Path) -> Path:
+    """The stand-ins' state across runs (caches, artifacts), with this machine's uv cache linked in
+    so that the setup-uv stand-in installs warm."""
+    store = root / "store"
+    store.mkdir(parents=True, exist_ok=True)
+    uv = shutil.which("uv", path=str(VENV_BIN)) or shutil.which("uv")
+    cache = subprocess.run([uv, "cache", "dir"], capture_output=True, text=True).stdout.strip() if uv else ""
+    if cache and os.path.isdir(cache):
+        (store / "uv-cache").symlink_to(cache)
+    return store
+
+
+def main_with_pipeline_result(reproduced: Path, dest: Path, github: FakeGitHub) -> Path:
+    """A copy of ``reproduced`` (a project repo whose main holds a committed pipeline result, e.g. the
+    test session's ``reproduced_repo``) pushed to the fake GitHub: as on GitHub, main is on the remote
+    and a checkout with history has origin/main."""
+    repo = clone_workspace(reproduced, dest)
+    github.create_git_repo()
+    set_origin(repo, github)
+    run(["git", "push", "-q", "origin", "main"], repo, **github.client_env())
+    return repo
 
 
 def publish_cml(github: FakeGitHub) -> None:

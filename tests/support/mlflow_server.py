@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import time
 from collections.abc import Iterator
@@ -13,7 +12,7 @@ from pathlib import Path
 import httpx
 
 from tests.support.project import VENV_BIN
-from tests.support.serving import free_port
+from tests.support.serving import free_port, stop_process_group
 
 START_TIMEOUT_S = 180  # the first start creates the schema (~30 s); more on a loaded machine
 
@@ -46,10 +45,5 @@ def mlflow_server(directory: Path) -> Iterator[str]:
             time.sleep(0.5)
         yield url
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+        stop_process_group(process)
         log.close()

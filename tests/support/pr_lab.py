@@ -15,15 +15,15 @@ import yaml
 from tests.support.act import (
     ActResult,
     git_sha,
+    main_with_pipeline_result,
     publish_cml,
     pull_request_event,
     run_workflow,
     seed_cache,
-    set_origin,
     workflow_run_event,
 )
 from tests.support.fake_github import FakeGitHub
-from tests.support.project import clone_workspace, commit_all, make_repo, run, set_params
+from tests.support.project import commit_all, make_repo, run, set_params
 
 PR_WORKFLOW = ".github/workflows/pr.yml"
 COMMENT_WORKFLOW = ".github/workflows/pr-comment.yml"
@@ -44,19 +44,15 @@ class PullRequestLab:
         publish_cml(self.github)
         self.store = root / "store"  # what the stand-ins keep across runs: caches, artifacts
         if reproduced is None:
-            self.repo = make_repo(root / "repo")
-            run(["dvc", "repro"], self.repo)
-            commit_all(self.repo, "pipeline result on main")
-        else:
-            self.repo = clone_workspace(reproduced, root / "repo")
+            reproduced = make_repo(root / "base")
+            run(["dvc", "repro"], reproduced)
+            commit_all(reproduced, "pipeline result on main")
+        self.repo = main_with_pipeline_result(reproduced, root / "repo", self.github)
         params_file = self.repo / "params.yaml"
         params = yaml.safe_load(params_file.read_text())
         del params["gate"]["metrics"][UNGATED]  # no stage depends on the gate: nothing to rerun
         params_file.write_text(yaml.safe_dump(params, sort_keys=False))
         commit_all(self.repo, "lab gate settings")
-        self.github.create_git_repo()
-        set_origin(self.repo, self.github)
-        # As on GitHub: main is on the remote, and a checkout with history has origin/main.
         run(["git", "push", "-q", "origin", "main"], self.repo, **self.github.client_env())
         self.base_sha = git_sha(self.repo, "main")
         # What a run on main would have saved (restore-keys match it): PR builds start warm.

@@ -62,13 +62,19 @@ def serving(target: str, cwd: Path, bentoml_home: Path, log_dir: Path) -> Iterat
         wait_ready(url, process, Path(log.name))
         yield url
     finally:
-        os.killpg(process.pid, signal.SIGTERM)  # the server's own process group (workers included)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+        stop_process_group(process)
         log.close()
+
+
+def stop_process_group(process: subprocess.Popen) -> None:
+    """Stop a server started with ``start_new_session=True``: its whole process group (workers
+    included), politely first."""
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
 
 
 def wait_ready(url: str, process: subprocess.Popen | None = None, log: Path | None = None) -> float:
