@@ -30,7 +30,7 @@ from pathlib import Path
 import yaml
 
 from tests.support.fake_github import FakeGitHub
-from tests.support.project import clone_workspace, run
+from tests.support.project import clone_workspace, commit_all, run
 
 SHIMS_DIR = Path(__file__).parent / "shims"
 VENV_BIN = Path(sys.executable).parent
@@ -120,11 +120,22 @@ def actions_store(root: Path) -> Path:
     return store
 
 
+# Latency measured on a shared, busy test machine is noise (a single-row p50 of 8 ms became 2.3 s
+# while other jobs ran): the labs do not gate it, so tests see only the verdicts their changes
+# cause. It is still measured and reported.
+UNGATED = "latency_single_row_ms_p50"
+
+
 def main_with_pipeline_result(reproduced: Path, dest: Path, github: FakeGitHub) -> Path:
     """A copy of ``reproduced`` (a project repo whose main holds a committed pipeline result, e.g. the
-    test session's ``reproduced_repo``) pushed to the fake GitHub: as on GitHub, main is on the remote
-    and a checkout with history has origin/main."""
+    test session's ``reproduced_repo``), latency ungated, pushed to the fake GitHub: as on GitHub,
+    main is on the remote and a checkout with history has origin/main."""
     repo = clone_workspace(reproduced, dest)
+    params_file = repo / "params.yaml"
+    params = yaml.safe_load(params_file.read_text())
+    del params["gate"]["metrics"][UNGATED]  # no stage depends on the gate: nothing to rerun
+    params_file.write_text(yaml.safe_dump(params, sort_keys=False))
+    commit_all(repo, "lab gate settings")
     github.create_git_repo()
     set_origin(repo, github)
     run(["git", "push", "-q", "origin", "main"], repo, **github.client_env())

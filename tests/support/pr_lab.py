@@ -10,8 +10,6 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from tests.support.act import (
     ActResult,
     git_sha,
@@ -28,10 +26,6 @@ from tests.support.project import commit_all, make_repo, run, set_params
 PR_WORKFLOW = ".github/workflows/pr.yml"
 COMMENT_WORKFLOW = ".github/workflows/pr-comment.yml"
 ARTIFACT = "pr-report"
-# Latency measured on a shared, busy test machine is noise (a single-row p50 of 8 ms became 2.3 s
-# while other jobs ran): the lab does not gate it, so tests see only the verdicts their
-# hyperparameters cause. It is still measured and reported.
-UNGATED = "latency_single_row_ms_p50"
 
 
 class PullRequestLab:
@@ -48,12 +42,6 @@ class PullRequestLab:
             run(["dvc", "repro"], reproduced)
             commit_all(reproduced, "pipeline result on main")
         self.repo = main_with_pipeline_result(reproduced, root / "repo", self.github)
-        params_file = self.repo / "params.yaml"
-        params = yaml.safe_load(params_file.read_text())
-        del params["gate"]["metrics"][UNGATED]  # no stage depends on the gate: nothing to rerun
-        params_file.write_text(yaml.safe_dump(params, sort_keys=False))
-        commit_all(self.repo, "lab gate settings")
-        run(["git", "push", "-q", "origin", "main"], self.repo, **self.github.client_env())
         self.base_sha = git_sha(self.repo, "main")
         # What a run on main would have saved (restore-keys match it): PR builds start warm.
         seed_cache(self.store, "dvc-Linux-main", [self.repo / ".dvc" / "cache"])
