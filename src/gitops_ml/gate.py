@@ -5,7 +5,7 @@
     python -m gitops_ml.gate --baseline old.json   # or than a metrics file
 
 Rules live in params.yaml under ``gate.metrics``; which way is better comes from
-``HIGHER_IS_BETTER`` below. A metric may get worse than the baseline by at
+``metric_catalogue.py``. A metric may get worse than the baseline by at
 most ``max(abs_tolerance, rel_tolerance * |baseline|)``. With no baseline (the first pull request,
 or a base branch that has never produced metrics) only the limits apply, and the verdict says so.
 Prints a markdown verdict; exits 1 when the gate fails, 2 on a usage error.
@@ -23,24 +23,7 @@ from pathlib import Path
 
 from gitops_ml import paths
 from gitops_ml.config import ConfigError, MetricGate, load_params
-
-# Which way is better, for every number in reports/metrics.json (the gate and the report use it).
-HIGHER_IS_BETTER = {
-    "roc_auc": True,
-    "pr_auc": True,
-    "f1": True,
-    "precision": True,
-    "recall": True,
-    "accuracy": True,
-    "log_loss": False,
-    "brier": False,
-    "model_size_bytes": False,
-    "latency_single_row_ms_p50": False,
-    "latency_single_row_ms_p99": False,
-    "batch_rows_per_second": True,
-}
-# Descriptive, neither better nor worse: the test set itself.
-CONTEXT_METRICS = ("positive_rate", "rows")
+from gitops_ml.metric_catalogue import HIGHER_IS_BETTER
 
 EPSILON = 1e-12  # metrics are rounded to 6 digits; never fail on float noise at the boundary
 

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-RAW = Path("data/raw/flights.parquet")
+RAW = Path("data/raw/table.parquet")
 VALIDATION_REPORT = Path("reports/validation.json")
 
 SPLIT_DIR = Path("data/split")

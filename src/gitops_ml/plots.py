@@ -30,19 +30,15 @@ def _line(points: list[dict], x: str, y: str, title: str, diagonal: bool, path: 
     _save(figure, path)
 
 
-def render_all(data: dict[str, list[dict]], directory: Path) -> None:
-    _line(data["roc"], "fpr", "tpr", "ROC curve", True, directory / "roc.png")
-    _line(
-        data["precision_recall"],
-        "recall",
-        "precision",
-        "Precision-recall curve",
-        False,
-        directory / "precision_recall.png",
-    )
-    _line(data["calibration"], "mean_predicted", "fraction_delayed", "Calibration", True, directory / "calibration.png")
+def _axis_range(points: list[dict], *names: str) -> tuple[float, float]:
+    values = [p[name] for p in points for name in names]
+    low, high = min(values), max(values)
+    pad = (high - low) * 0.05 or 1.0
+    return low - pad, high + pad
 
-    counts = {(c["actual"], c["predicted"]): c["count"] for c in data["confusion"]}
+
+def _confusion(confusion: list[dict], path: Path) -> None:
+    counts = {(c["actual"], c["predicted"]): c["count"] for c in confusion}
     figure, axis = plt.subplots(figsize=(4, 3.5))
     grid = [[counts[(a, p)] for p in (0, 1)] for a in (0, 1)]
     axis.imshow(grid, cmap="Blues")
@@ -50,10 +46,49 @@ def render_all(data: dict[str, list[dict]], directory: Path) -> None:
         for p in (0, 1):
             axis.text(p, a, f"{grid[a][p]:,}", ha="center", va="center")
     axis.set(xticks=[0, 1], yticks=[0, 1], xlabel="predicted", ylabel="actual", title="Confusion matrix")
-    _save(figure, directory / "confusion.png")
+    _save(figure, path)
 
-    importance = data["feature_importance"][::-1]
+
+def _importance(importance: list[dict], metric: str, path: Path) -> None:
+    importance = importance[::-1]
     figure, axis = plt.subplots(figsize=(5, 0.3 * len(importance) + 1))
     axis.barh([i["feature"] for i in importance], [i["importance"] for i in importance])
-    axis.set(xlabel="drop in ROC AUC when shuffled", title="Permutation importance")
-    _save(figure, directory / "feature_importance.png")
+    axis.set(xlabel=f"worsening of {metric} when shuffled", title="Permutation importance")
+    _save(figure, path)
+
+
+def _predicted_vs_actual(points: list[dict], path: Path) -> None:
+    figure, axis = plt.subplots(figsize=(4.5, 4))
+    low, high = _axis_range(points, "mean_predicted", "mean_actual")
+    axis.plot([p["mean_predicted"] for p in points], [p["mean_actual"] for p in points], marker=".")
+    axis.plot([low, high], [low, high], linestyle="--", color="grey", linewidth=1)
+    axis.set(xlabel="mean predicted", ylabel="mean actual", title="Predicted vs actual", xlim=(low, high), ylim=(low, high))
+    _save(figure, path)
+
+
+def _residuals(points: list[dict], path: Path) -> None:
+    figure, axis = plt.subplots(figsize=(4.5, 4))
+    centres = [p["residual"] for p in points]
+    width = (centres[1] - centres[0]) if len(centres) > 1 else 1.0
+    axis.bar(centres, [p["count"] for p in points], width=width)
+    axis.axvline(0, linestyle="--", color="grey", linewidth=1)
+    axis.set(xlabel="actual - predicted", ylabel="rows", title="Residuals")
+    _save(figure, path)
+
+
+def render_all(data: dict[str, list[dict]], directory: Path, importance_metric: str = "roc_auc") -> None:
+    """A PNG per plot present in ``data`` (the evaluate stage writes the task's plots)."""
+    if "roc" in data:
+        _line(data["roc"], "fpr", "tpr", "ROC curve", True, directory / "roc.png")
+    if "precision_recall" in data:
+        _line(data["precision_recall"], "recall", "precision", "Precision-recall", False, directory / "precision_recall.png")
+    if "calibration" in data:
+        _line(data["calibration"], "mean_predicted", "fraction_positive", "Calibration", True, directory / "calibration.png")
+    if "confusion" in data:
+        _confusion(data["confusion"], directory / "confusion.png")
+    if "predicted_vs_actual" in data:
+        _predicted_vs_actual(data["predicted_vs_actual"], directory / "predicted_vs_actual.png")
+    if "residuals" in data:
+        _residuals(data["residuals"], directory / "residuals.png")
+    if data.get("feature_importance"):
+        _importance(data["feature_importance"], importance_metric, directory / "feature_importance.png")

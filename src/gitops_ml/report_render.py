@@ -14,7 +14,8 @@ from pathlib import PurePosixPath
 
 from gitops_ml import paths, schema
 from gitops_ml.config import MetricGate
-from gitops_ml.gate import CONTEXT_METRICS, HIGHER_IS_BETTER, MetricCheck, Verdict
+from gitops_ml.gate import MetricCheck, Verdict
+from gitops_ml.metric_catalogue import CONTEXT_METRICS, HIGHER_IS_BETTER
 from gitops_ml.markdown import (
     MISSING,
     as_number,

