@@ -133,6 +133,14 @@ def _chart_text(text: str) -> str:
     return '"' + text.replace('"', "'").replace("\n", " ") + '"'
 
 
+def _chart_number(value: float) -> str:
+    """Plain decimals, as mermaid's chart grammar reads no exponent (1e+06 would break the chart):
+    three places, or three significant digits for smaller numbers (0.000123)."""
+    small = finite(value) and 0 < abs(value) < 0.1
+    places = min(2 - math.floor(math.log10(abs(value))), 12) if small else 3
+    return f"{value:.{places}f}".rstrip("0").rstrip(".")
+
+
 def xychart(
     title: str,
     x_label: str,
@@ -155,9 +163,9 @@ def xychart(
     body += [
         "xychart-beta",
         f"    title {_chart_text(title)}",
-        f"    x-axis {_chart_text(x_label)} {x_range[0]:g} --> {x_range[1]:g}",
-        f"    y-axis {_chart_text(y_label)} {y_range[0]:g} --> {y_range[1]:g}",
+        f"    x-axis {_chart_text(x_label)} {_chart_number(x_range[0])} --> {_chart_number(x_range[1])}",
+        f"    y-axis {_chart_text(y_label)} {_chart_number(y_range[0])} --> {_chart_number(y_range[1])}",
     ]
     for name, values in lines:
-        body.append(f"    line {_chart_text(name)} [{', '.join(f'{v:.3f}'.rstrip('0').rstrip('.') for v in values)}]")
+        body.append(f"    line {_chart_text(name)} [{', '.join(_chart_number(v) for v in values)}]")
     return "```mermaid\n" + "\n".join(body) + "\n```"

@@ -31,7 +31,8 @@ from gitops_ml import paths
 from gitops_ml.config import PARAMS_FILE, ConfigError, parse_params
 from gitops_ml.gate import evaluate_gate
 from gitops_ml.io import write_json, write_with
-from gitops_ml.report_render import ReportInputs, Results, render, reproduce_commands, verdict_json
+from gitops_ml.report_render import ReportInputs, Results, render, reproduce_commands, task_of, verdict_json
+from gitops_ml.schema import SchemaError, load_schema
 
 DEFAULT_OUT = Path("build/report")
 
@@ -127,6 +128,21 @@ def _short(sha: str) -> str:
     return sha[:7]
 
 
+def target_and_classes(pr_card: dict, base_card: dict) -> tuple[str, tuple[object, object]]:
+    """The target's name and (negative, positive) class: from schema.yaml, else the model cards."""
+    try:
+        contract = load_schema()
+    except SchemaError:
+        contract = None
+    if contract is not None:
+        target = contract.target
+        negative, positive = contract.negative_label, contract.positive_label
+    else:
+        target = pr_card.get("target") or base_card.get("target") or "target"
+        negative, positive = pr_card.get("negative_label"), pr_card.get("positive_label")
+    return str(target), (0 if negative is None else negative, 1 if positive is None else positive)
+
+
 def gather(base: str, env: Mapping[str, str], images: bool, figures: list[str]) -> ReportInputs:
     base_sha = resolve_revision(base)
     pr = read_results(read_current, sorted(p.stem for p in paths.PLOTS_DIR.glob("*.json")))
@@ -157,13 +173,19 @@ def gather(base: str, env: Mapping[str, str], images: bool, figures: list[str]) 
 
     card = read_current(paths.MODEL_CARD)
     card = card if isinstance(card, dict) else {}
-    experiment = env.get("MLFLOW_EXPERIMENT_NAME") or parsed.tracking.experiment_name  # as tracking.configure
+    base_card = read_at(base_sha, paths.MODEL_CARD)
+    base_card = base_card if isinstance(base_card, dict) else {}
+    target, classes = target_and_classes(card, base_card)
+    experiment = env.get("MLFLOW_EXPERIMENT_NAME") or parsed.experiment_name  # as tracking.configure
     return ReportInputs(
         base_rev=base,
         base=base_results,
         pr=pr,
         verdict=verdict,
         rules=rules,
+        task=task_of(card, base_card, pr.metrics),
+        target=target,
+        classes=classes,
         base_label=base if base_sha.startswith(base) else f"{base} @ {_short(base_sha)}",
         pr_label=pr_label,
         dvc_diff=diff,

@@ -2,20 +2,22 @@
 
 ``render(ReportInputs) -> markdown``. The IO that gathers the inputs lives in ``report.py``.
 The comment must read well on GitHub with no image host: tables, folds, and mermaid charts.
+Every section follows the task (classification or regression): which metrics, which slice
+metric, which charts; names, units and directions come from ``metric_catalogue``.
 """
 
 from __future__ import annotations
 
 import bisect
 import json
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
-from gitops_ml import paths, schema
+from gitops_ml import paths
 from gitops_ml.config import MetricGate
 from gitops_ml.gate import MetricCheck, Verdict
-from gitops_ml.metric_catalogue import CONTEXT_METRICS, HIGHER_IS_BETTER
 from gitops_ml.markdown import (
     MISSING,
     as_number,
@@ -31,20 +33,25 @@ from gitops_ml.markdown import (
     table,
     xychart,
 )
+from gitops_ml.metric_catalogue import BY_NAME, CONTEXT_METRICS, HIGHER_IS_BETTER, PRIMARY, QUALITY, SERVING, for_task
 
-# How the serving numbers read, and which of reports/metrics.json they are.
-SERVING_UNITS = {
-    "model_size_bytes": "bytes",
-    "latency_single_row_ms_p50": "ms",
-    "latency_single_row_ms_p99": "ms",
-    "batch_rows_per_second": "rows/s",
+TASKS = tuple(QUALITY)  # classification, regression
+# The catalogue's unit for numbers in the target's own units: named once under the table, not in every cell.
+TARGET_UNITS = "target units"
+# How each task summarises the target: its key in slices.json rows, its key in split.json, and the word.
+TARGET_SUMMARY = {
+    "classification": ("positive_rate", "target_rate", "rate"),
+    "regression": ("target_mean", "target_mean", "mean"),
 }
 SLICES_SHOWN = 5
 FEATURES_SHOWN = 10
 CURVE_GRID = [i / 50 for i in range(51)]  # the x values the charts are drawn on
 BASE_COLOR, PR_COLOR = "#8b949e", "#1f6feb"  # grey and blue read on GitHub's light and dark themes
+IDEAL_COLOR = "#2da44e"  # green: the diagonal of a perfect regression model
 ROC_OPERATING_POINTS = (0.05, 0.1, 0.2, 0.5)  # false positive rates
 PR_OPERATING_POINTS = (0.25, 0.5, 0.75)  # recalls
+RESIDUAL_QUANTILES = (0.1, 0.5, 0.9)
+CURVES_TITLE = {"classification": "ROC and precision-recall curves", "regression": "Predicted vs actual and residuals"}
 DATA_DIRS = (paths.RAW.parent.as_posix(), paths.SPLIT_DIR.as_posix())
 
 
@@ -66,6 +73,9 @@ class ReportInputs:
     pr: Results
     verdict: Verdict
     rules: Mapping[str, MetricGate]
+    task: str = "classification"  # classification | regression (task_of)
+    target: str = "target"  # the schema's target column, for table headers
+    classes: tuple[object, object] = (0, 1)  # classification: (negative, positive) label, as 0 and 1 in the plots
     base_label: str = ""  # e.g. "main @ 1a2b3c4"
     pr_label: str = ""
     dvc_diff: Mapping | None = None  # `dvc diff --json` output
@@ -77,6 +87,15 @@ class ReportInputs:
     figures: Sequence[str] = ()  # PNG file names, linked only with images=True
     images: bool = False
     figures_dir: str = "figures"
+
+
+def task_of(pr_card: object, base_card: object, metrics: object) -> str:
+    """The PR model card's task, else the base's, else what the metrics say (``rmse`` means regression)."""
+    for card in (pr_card, base_card):
+        task = _mapping(card).get("task")
+        if task in TASKS:
+            return task
+    return "regression" if "rmse" in _mapping(metrics) else "classification"
 
 
 # ---------------------------------------------------------------- verdict
@@ -143,9 +162,34 @@ def _delta(pr: object, base: object) -> float | None:
     return delta if abs(delta) != float("inf") else None
 
 
-def _metric_names(pr: Mapping, base: Mapping, keep) -> list[str]:
-    names = [name for name in pr if keep(name)]
-    return names + [name for name in base if keep(name) and name not in pr]
+def _metric_names(task: str, pr: Mapping, base: Mapping, serving: bool) -> list[str]:
+    """Serving: the catalogue's serving metrics. Otherwise the task's quality metrics, its context
+    numbers, then anything else either side has (another task's, or one the catalogue lacks)."""
+    present = [*pr, *(name for name in base if name not in pr)]
+    if serving:
+        return [name for name in SERVING if name in present]
+    known = [*QUALITY.get(task, ()), *(m.name for m in for_task(task) if m.name in CONTEXT_METRICS)]
+    ordered = [name for name in known if name in present]
+    return ordered + [name for name in present if name not in ordered and name not in SERVING]
+
+
+def primary_label(task: str) -> str:
+    return BY_NAME[PRIMARY[task]].label
+
+
+def metric_label(name: str) -> str:
+    metric = BY_NAME.get(name)
+    if metric is None:
+        return ""
+    if name in CONTEXT_METRICS and "test" not in metric.label:
+        return f"{metric.label} (test set)"  # describes the test split: neither better nor worse
+    return metric.label
+
+
+def metric_unit(name: str) -> str:
+    """The unit a value is printed with; target units are named once, under the table."""
+    metric = BY_NAME.get(name)
+    return metric.unit if metric is not None and metric.unit != TARGET_UNITS else ""
 
 
 def _value(value: object, unit: str) -> str:
@@ -171,35 +215,37 @@ def _change(delta: float | None, unit: str) -> str:
 
 
 def metrics_table(inputs: ReportInputs, serving: bool) -> str:
-    pr, base = inputs.pr.metrics or {}, inputs.base.metrics or {}
+    pr, base = _mapping(inputs.pr.metrics), _mapping(inputs.base.metrics)
     has_base = inputs.base.metrics is not None
     checks = {check.metric: check for check in inputs.verdict.checks}
-    names = _metric_names(pr, base, lambda name: (name in SERVING_UNITS) == serving)
+    names = _metric_names(inputs.task, pr, base, serving)
     rows = []
     for name in names:
-        unit = SERVING_UNITS.get(name, "")
-        label = code(name) + (" (test set)" if name in CONTEXT_METRICS else "")
+        unit = metric_unit(name)
         delta = _delta(pr.get(name), base.get(name))
         gate = gate_cell(inputs.rules.get(name), checks.get(name), unit)
+        cells = [metric_label(name), code(name)]
         if has_base:
-            rows.append(
-                [
-                    label,
-                    _value(base.get(name), unit),
-                    _value(pr.get(name), unit),
-                    _change(delta, unit),
-                    relative(delta, as_number(base.get(name))),
-                    direction_marker(name, delta),
-                    gate,
-                ]
-            )
+            cells += [
+                _value(base.get(name), unit),
+                _value(pr.get(name), unit),
+                _change(delta, unit),
+                relative(delta, as_number(base.get(name))),
+                direction_marker(name, delta),
+            ]
         else:
-            rows.append([label, _value(pr.get(name), unit), gate])
+            cells.append(_value(pr.get(name), unit))
+        rows.append([*cells, gate])
     if not rows:
         return "_No metrics._"
     if has_base:
-        return table(["metric", "base", "PR", "Δ", "Δ %", "", "gate"], rows, "lrrrrll")
-    return table(["metric", "PR", "gate"], rows, "lrl")
+        rendered = table(["metric", "name", "base", "PR", "Δ", "Δ %", "", "gate"], rows, "llrrrrll")
+    else:
+        rendered = table(["metric", "name", "PR", "gate"], rows, "llrl")
+    in_target_units = [BY_NAME[name].label for name in names if name in BY_NAME and BY_NAME[name].unit == TARGET_UNITS]
+    if in_target_units:
+        rendered += f"\n\n{', '.join(in_target_units)}: in the units of {code(inputs.target)}."
+    return rendered
 
 
 # ---------------------------------------------------------------- params
@@ -302,6 +348,7 @@ def split_table(inputs: ReportInputs) -> str:
     names = list(dict.fromkeys([*(name for name in paths.SPLITS if name in pr or name in base), *pr, *base]))
     if not names:
         return "_No split summary._"
+    _, key, word = TARGET_SUMMARY[inputs.task]
     rows = []
     for name in names:
         old, new = _mapping(base.get(name)), _mapping(pr.get(name))
@@ -312,12 +359,13 @@ def split_table(inputs: ReportInputs) -> str:
                 number(old.get("rows")),
                 number(new.get("rows")),
                 signed(delta),
-                number(old.get("target_rate")),
-                number(new.get("target_rate")),
+                number(old.get(key)),
+                number(new.get(key)),
             ]
         )
+    target = f"{inputs.target} {word}"
     return table(
-        ["split", "rows base", "rows PR", "Δ rows", f"{schema.TARGET} rate base", f"{schema.TARGET} rate PR"],
+        ["split", "rows base", "rows PR", "Δ rows", f"{target} base", f"{target} PR"],
         rows,
         "lrrrrr",
     )
@@ -342,8 +390,13 @@ def _slice_key(row: Mapping) -> tuple[str, str]:
     return str(row.get("slice")), str(row.get("value"))
 
 
+def _worsening(metric: str, delta: float) -> float:
+    """How much worse a change is for ``metric``: positive = worse, whichever way the metric points."""
+    return -delta if HIGHER_IS_BETTER.get(metric, True) else delta
+
+
 def slice_deltas(base: Sequence[Mapping], pr: Sequence[Mapping], metric: str = "roc_auc") -> list[dict]:
-    """Slices present on both sides with a finite metric, worst regression first."""
+    """Slices present on both sides with a finite ``metric``, worst regression first."""
     old = {_slice_key(row): row for row in base if isinstance(row, Mapping)}
     rows = []
     for row in pr:
@@ -353,7 +406,7 @@ def slice_deltas(base: Sequence[Mapping], pr: Sequence[Mapping], metric: str = "
         delta = _delta(row.get(metric), before.get(metric))
         if delta is not None:
             rows.append({"key": _slice_key(row), "base": before, "pr": row, "delta": delta})
-    return sorted(rows, key=lambda item: (item["delta"], item["key"]))
+    return sorted(rows, key=lambda item: (-_worsening(metric, item["delta"]), item["key"]))
 
 
 def _slice_name(key: tuple[str, str]) -> str:
@@ -366,56 +419,77 @@ def _rows_cell(old: object, new: object) -> str:
     return f"{number(old)} → {number(new)}"
 
 
+def _no_slices(inputs: ReportInputs) -> str:
+    if inputs.pr.slices is None:
+        return "_No slice metrics._"
+    evaluate = _mapping(_mapping(inputs.pr.params).get("evaluate"))
+    if not evaluate.get("slices"):
+        return "No slices configured (`evaluate.slices` in `params.yaml` is empty)."
+    smallest = evaluate.get("min_slice_rows")
+    at_least = f" {number(smallest)}" if as_number(smallest) is not None else " enough"
+    return f"No slice has{at_least} test rows (`evaluate.min_slice_rows`)."
+
+
 def slices_section(inputs: ReportInputs) -> str:
     pr = [row for row in inputs.pr.slices or [] if isinstance(row, Mapping)]
     if not pr:
-        return "_No slice metrics._"
+        return _no_slices(inputs)
+    metric = PRIMARY[inputs.task]
+    label = BY_NAME[metric].label
     if inputs.base.slices is None:
-        ranked = sorted((row for row in pr if as_number(row.get("roc_auc")) is not None), key=lambda r: r["roc_auc"])
+        ranked = sorted(
+            (row for row in pr if as_number(row.get(metric)) is not None),
+            key=lambda r: -_worsening(metric, r[metric]),
+        )
         rows = [
-            [_slice_name(_slice_key(r)), number(r.get("rows")), number(r.get("roc_auc"))] for r in ranked[:SLICES_SHOWN]
+            [_slice_name(_slice_key(r)), number(r.get("rows")), number(r.get(metric))] for r in ranked[:SLICES_SHOWN]
         ]
         return "Weakest slices of this PR (no base slices to compare with):\n\n" + table(
-            ["slice", "rows", "ROC AUC"], rows, "lrr"
+            ["slice", "rows", label], rows, "lrr"
         )
-    deltas = slice_deltas(inputs.base.slices, pr)
-    worse = [item for item in deltas if item["delta"] < 0]
+    deltas = slice_deltas(inputs.base.slices, pr, metric)
+    worse = [item for item in deltas if _worsening(metric, item["delta"]) > 0]
     if not worse:
-        return f"No slice got worse in ROC AUC ({len(deltas)} slices compared)."
+        return f"No slice got worse in {label} ({len(deltas)} slices compared)."
     rows = [
         [
             _slice_name(item["key"]),
             _rows_cell(item["base"].get("rows"), item["pr"].get("rows")),
-            number(item["base"].get("roc_auc")),
-            number(item["pr"].get("roc_auc")),
+            number(item["base"].get(metric)),
+            number(item["pr"].get(metric)),
             signed(item["delta"]),
         ]
         for item in worse[:SLICES_SHOWN]
     ]
-    intro = f"{len(worse)} of {len(deltas)} slices got worse in ROC AUC; the largest drops:\n\n"
-    return intro + table(["slice", "rows", "ROC AUC base", "PR", "Δ"], rows, "lrrrr")
+    change = "drops" if HIGHER_IS_BETTER.get(metric, True) else "rises"
+    intro = f"{len(worse)} of {len(deltas)} slices got worse in {label}; the largest {change}:\n\n"
+    return intro + table(["slice", "rows", f"{label} base", "PR", "Δ"], rows, "lrrrr")
 
 
 def all_slices_table(inputs: ReportInputs) -> str:
+    metric = PRIMARY[inputs.task]
+    secondary = next(name for name in QUALITY[inputs.task] if name != metric)
+    summary, _, word = TARGET_SUMMARY[inputs.task]
     base = {_slice_key(row): row for row in inputs.base.slices or [] if isinstance(row, Mapping)}
     rows = []
     for row in inputs.pr.slices or []:
         if not isinstance(row, Mapping):
             continue
         before = base.get(_slice_key(row), {})
-        delta = _delta(row.get("roc_auc"), before.get("roc_auc"))
+        delta = _delta(row.get(metric), before.get(metric))
         rows.append(
             [
                 _slice_name(_slice_key(row)),
                 _rows_cell(before.get("rows", row.get("rows")), row.get("rows")),
-                number(before.get("roc_auc")),
-                number(row.get("roc_auc")),
+                number(before.get(metric)),
+                number(row.get(metric)),
                 signed(delta),
-                number(row.get("pr_auc")),
-                number(row.get("positive_rate")),
+                number(row.get(secondary)),
+                number(row.get(summary)),
             ]
         )
-    return table(["slice", "rows", "ROC AUC base", "PR", "Δ", "PR AUC", f"{schema.TARGET} rate"], rows, "lrrrrrr")
+    headers = ["slice", "rows", f"{BY_NAME[metric].label} base", "PR", "Δ", BY_NAME[secondary].label]
+    return table([*headers, f"{inputs.target} {word}"], rows, "lrrrrrr")
 
 
 # ---------------------------------------------------------------- curves
@@ -471,6 +545,8 @@ def operating_points(inputs: ReportInputs) -> str:
 
 
 def curves_section(inputs: ReportInputs) -> str | None:
+    if inputs.task == "regression":
+        return regression_section(inputs)
     charts = [
         curve_chart(inputs, "roc", "fpr", "tpr", "ROC curve", "false positive rate", "true positive rate"),
         curve_chart(inputs, "precision_recall", "recall", "precision", "Precision-recall curve", "recall", "precision"),
@@ -480,6 +556,105 @@ def curves_section(inputs: ReportInputs) -> str | None:
         return None
     legend = "Grey: base, blue: this PR." if inputs.base.plots else "This PR only (the base has no curves)."
     return "\n\n".join([legend, *charts, operating_points(inputs)])
+
+
+def _nice_range(low: float, high: float) -> tuple[float, float]:
+    """Outward to a round step (a tenth of the span's order of magnitude): 3.2..47.9 -> 3..48."""
+    if high <= low:
+        pad = abs(low) * 0.05 or 0.5
+        low, high = low - pad, high + pad
+    if not math.isfinite(high - low):  # 1e308 either side: nothing rounder to offer
+        return low, high
+    step = 10 ** math.floor(math.log10(high - low)) / 10
+    return math.floor(low / step) * step, math.ceil(high / step) * step
+
+
+def _usable(points: object, *keys: str) -> list[Mapping]:
+    return [
+        p for p in points or () if isinstance(p, Mapping) and all(as_number(p.get(key)) is not None for key in keys)
+    ]
+
+
+def predicted_vs_actual_chart(inputs: ReportInputs) -> str | None:
+    """Mean actual over mean predicted (the quantile bins of plots/predicted_vs_actual.json), base
+    and PR on one grid, with the diagonal a perfect model would follow."""
+    x, y = "mean_predicted", "mean_actual"
+    sides = [
+        (name, _usable(results.plots.get("predicted_vs_actual"), x, y), color)
+        for name, results, color in (("base", inputs.base, BASE_COLOR), ("PR", inputs.pr, PR_COLOR))
+    ]
+    sides = [(name, points, color) for name, points, color in sides if len(points) >= 2]
+    if not sides:
+        return None
+    xs = [point[x] for _, points, _ in sides for point in points]
+    low, high = _nice_range(min(xs), max(xs))
+    grid = [low + (high - low) * share for share in CURVE_GRID]
+    series = [(name, resample(points, x, y, grid)) for name, points, _ in sides]
+    ys = [value for _, values in series for value in values] + [low, high]
+    series.append(("predicted = actual", grid))
+    chart = xychart(
+        "Predicted vs actual",
+        f"mean predicted {inputs.target}",
+        f"mean actual {inputs.target}",
+        series,
+        x_range=(low, high),
+        y_range=_nice_range(min(ys), max(ys)),
+        colors=[color for _, _, color in sides] + [IDEAL_COLOR],
+    )
+    drawn = ", ".join("grey: base" if name == "base" else "blue: this PR" for name, _, _ in sides)
+    legend = (
+        f"{drawn[0].upper()}{drawn[1:]}, green: predicted = actual. The test rows are binned by prediction "
+        "(equal-count bins); a line joins its bins' mean actual values and is held flat beyond them."
+    )
+    return f"{legend}\n\n{chart}"
+
+
+def histogram_quantiles(points: object, quantiles: Sequence[float] = RESIDUAL_QUANTILES) -> list[float] | None:
+    """Quantiles of a histogram of evenly spaced bins ({residual: centre, count}), spreading each
+    bin's rows evenly over its width; None when there are fewer than two bins or no rows."""
+    bins = sorted(
+        (p["residual"], p["count"]) for p in _usable(points, "residual", "count") if as_number(p["count"]) >= 0
+    )
+    total = sum(count for _, count in bins)
+    if len(bins) < 2 or total <= 0:
+        return None
+    width = (bins[-1][0] - bins[0][0]) / (len(bins) - 1)
+    values = []
+    for quantile in quantiles:
+        wanted, below = quantile * total, 0.0
+        for centre, count in bins:
+            if count > 0 and below + count >= wanted:
+                values.append(centre - width / 2 + width * (wanted - below) / count)
+                break
+            below += count
+    return values
+
+
+def residuals_table(inputs: ReportInputs) -> str | None:
+    pr = histogram_quantiles(inputs.pr.plots.get("residuals"))
+    base = histogram_quantiles(inputs.base.plots.get("residuals"))
+    if pr is None and base is None:
+        return None
+
+    def spread(values: list[float] | None) -> list[float | None]:
+        return [*values, values[-1] - values[0]] if values else [None] * (len(RESIDUAL_QUANTILES) + 1)
+
+    names = [f"residual at the {quantile:.0%} quantile" for quantile in RESIDUAL_QUANTILES]
+    names[RESIDUAL_QUANTILES.index(0.5)] = "median residual"
+    names.append(f"width of the middle {RESIDUAL_QUANTILES[-1] - RESIDUAL_QUANTILES[0]:.0%}")
+    rows = [
+        [name, number(old), number(new), signed(_delta(new, old))]
+        for name, old, new in zip(names, spread(base), spread(pr), strict=True)
+    ]
+    return table(["residual (actual - predicted)", "base", "PR", "Δ"], rows, "lrrr") + (
+        f"\n\nIn the units of {code(inputs.target)}, read from the residual histogram (to within a bin's width). "
+        "A median away from 0: the model over- or under-predicts overall; a narrower middle: closer predictions."
+    )
+
+
+def regression_section(inputs: ReportInputs) -> str | None:
+    parts = [part for part in (predicted_vs_actual_chart(inputs), residuals_table(inputs)) if part]
+    return "\n\n".join(parts) if parts else None
 
 
 # ---------------------------------------------------------------- confusion matrix, importance
@@ -493,12 +668,15 @@ def confusion_table(inputs: ReportInputs) -> str | None:
                 result[(point.get("actual"), point.get("predicted"))] = point["count"]
         return result
 
+    if inputs.task != "classification":
+        return None
     pr, base = counts(inputs.pr.plots.get("confusion")), counts(inputs.base.plots.get("confusion"))
     if not pr:
         return None
+    label = dict(enumerate(inputs.classes))  # the plots' 0/1: negative/positive class
     rows = []
     for actual in (0, 1):
-        row = [f"actual {schema.TARGET} = {actual}"]
+        row = [f"actual {inputs.target} = {label[actual]}"]
         for predicted in (0, 1):
             new, old = pr.get((actual, predicted)), base.get((actual, predicted))
             delta = _delta(new, old)
@@ -506,7 +684,7 @@ def confusion_table(inputs: ReportInputs) -> str | None:
         rows.append(row)
     note = " Cells: PR count (change vs base)." if base else ""
     return (
-        table(["", f"predicted {schema.TARGET} = 0", f"predicted {schema.TARGET} = 1"], rows, "lrr")
+        table(["", *(f"predicted {inputs.target} = {label[predicted]}" for predicted in (0, 1))], rows, "lrr")
         + f"\n\nAt the model's decision threshold on the test split.{note}"
     )
 
@@ -536,7 +714,7 @@ def importance_table(inputs: ReportInputs) -> str | None:
     ]
     return (
         table(["#", "feature", "PR", "base", "Δ", "base rank"], rows, "rlrrrr")
-        + "\n\nPermutation importance: drop in ROC AUC when the feature is shuffled."
+        + f"\n\nPermutation importance: worsening of {primary_label(inputs.task)} when the feature is shuffled."
     )
 
 
@@ -593,7 +771,7 @@ def render(inputs: ReportInputs) -> str:
         _fold("All slices", all_slices_table(inputs) if inputs.pr.slices else None),
         "#### Model size and latency",
         metrics_table(inputs, serving=True),
-        _fold("ROC and precision-recall curves", curves_section(inputs)),
+        _fold(CURVES_TITLE[inputs.task], curves_section(inputs)),
         _fold("Confusion matrix", confusion_table(inputs)),
         _fold(f"Feature importance (top {FEATURES_SHOWN})", importance_table(inputs)),
         figures_section(inputs),

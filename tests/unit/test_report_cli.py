@@ -7,6 +7,7 @@ import shutil
 import subprocess
 
 import pytest
+import yaml
 
 from gitops_ml import report
 from gitops_ml.report import mlflow_run_url, pull_request_number, workflow_run_url
@@ -37,6 +38,7 @@ def repo(tmp_path, monkeypatch):
         "GITHUB_RUN_ID",
         "MLFLOW_TRACKING_URI",
         "MLFLOW_EXPERIMENT_NAME",
+        "SCHEMA_FILE",
     ):
         monkeypatch.delenv(name, raising=False)
     shutil.copy(ROOT / "params.yaml", tmp_path / "params.yaml")
@@ -122,6 +124,38 @@ def test_regression_against_committed_base_metrics_renders_and_exits_0(repo, mon
     assert "s3cret" not in markdown
     assert "https://github.com/acme/flights/actions/runs/99" in markdown
     assert f"git fetch origin pull/5/head\ngit checkout {'f' * 40}\n" in markdown
+
+
+REGRESSION_SCHEMA = """
+task: regression
+target: price
+columns:
+  - {name: size, kind: float}
+  - {name: price, kind: float, role: target}
+"""
+
+
+@pytest.mark.parametrize("card", [{"task": "regression"}, {}], ids=["task from the card", "task from the metrics"])
+def test_regression_report_follows_the_task_and_names_the_schema_target(repo, card):
+    params = yaml.safe_load((repo / "params.yaml").read_text())
+    params["gate"]["metrics"] = {"rmse": {"abs_tolerance": 0.5}}
+    (repo / "params.yaml").write_text(yaml.safe_dump(params))
+    (repo / "schema.yaml").write_text(REGRESSION_SCHEMA)
+    write_metrics(repo, {"rmse": 12.5, "mae": 9.0, "r2": 0.41, "rows": 300})
+    (repo / "reports/split.json").write_text(json.dumps({"train": {"rows": 700, "target_mean": 151.0}}))
+    (repo / "reports/plots").mkdir()
+    bins = [{"mean_predicted": 100.0 + 10 * i, "mean_actual": 101.0 + 10 * i, "rows": 15} for i in range(20)]
+    (repo / "reports/plots/predicted_vs_actual.json").write_text(json.dumps(bins))
+    (repo / "models").mkdir()
+    (repo / "models/model.json").write_text(json.dumps(card))
+
+    assert report.main(["--base", "main"]) == 0
+
+    markdown = (repo / "build/report/report.md").read_text()
+    assert "| RMSE | `rmse` | 12.50 | ✅ |" in markdown
+    assert "| train | — | 700 | — | — | 151 |" in markdown and "price mean PR" in markdown
+    assert 'x-axis "mean predicted price" 100 --> 290' in markdown
+    assert "ROC" not in markdown and "Confusion" not in markdown
 
 
 @pytest.mark.parametrize(
