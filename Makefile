@@ -24,11 +24,13 @@ export ITERATIVE_DO_NOT_TRACK := 1
 export BENTOML_HOME ?= $(CURDIR)/.bentoml
 export INFERENCE_LOG_DIR ?= $(CURDIR)/monitoring
 PORT ?= 3000
-IMAGE ?= flight-delay:local
+# The project's name (params.yaml project.name) names the Bento, the model and the image.
+PROJECT = $(shell $(RUN) python -m gitops_ml.config get project.name)
+IMAGE ?= $(PROJECT):local
 BENTO_TAG_FILE := build/bento/tag
 SERVE_REQUIREMENTS := src/requirements-serve.txt
 
-.PHONY: help env run report test lint format mlflow-ui clean model bento serve serve-bento container smoke drift replay
+.PHONY: help env schema run report test lint format mlflow-ui clean model bento serve serve-bento container smoke drift replay
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-12s %s\n", $$1, $$2}'
@@ -45,7 +47,22 @@ $(ENV_STAMP): uv.lock pyproject.toml | $(UV)
 
 env: $(ENV_STAMP) ## Create/refresh .venv from uv.lock (all extras + dev tools)
 
-run: $(ENV_STAMP) ## Run the whole pipeline (dvc repro) on the bundled data
+# Your data: `make schema DATA=table.csv TARGET=column` drafts schema.yaml and points params.yaml at it.
+DATA ?=
+TARGET ?=
+TIMESTAMP ?=
+KEY ?=
+TASK ?=
+POSITIVE ?=
+FORMAT ?=
+
+schema: $(ENV_STAMP) ## Draft schema.yaml from DATA=<csv/parquet path or URL> TARGET=<column> [TIMESTAMP= KEY=a,b TASK= POSITIVE= FORMAT=]
+	@test -n "$(DATA)" -a -n "$(TARGET)" || { echo "usage: make schema DATA=<path or URL> TARGET=<column> [TIMESTAMP=<column>] [KEY=<a,b>] [TASK=classification|regression] [POSITIVE=<label>]" >&2; exit 2; }
+	$(RUN) python -m gitops_ml.schema_draft --data "$(DATA)" --target "$(TARGET)" \
+		$(if $(TIMESTAMP),--timestamp "$(TIMESTAMP)") $(if $(KEY),--key "$(KEY)") \
+		$(if $(TASK),--task "$(TASK)") $(if $(POSITIVE),--positive "$(POSITIVE)") $(if $(FORMAT),--format "$(FORMAT)")
+
+run: $(ENV_STAMP) ## Run the whole pipeline (dvc repro) on the data params.yaml names
 	$(RUN) dvc repro
 	@echo
 	@echo "Metrics:      reports/metrics.json   (table: $(UV) run dvc metrics show)"
@@ -66,7 +83,7 @@ drift: $(ENV_STAMP) ## Drift check: SOURCE=production|logs|<parquet/CSV path or 
 
 ROWS ?= 5000
 
-replay: $(ENV_STAMP) ## Send ROWS of the production window's flights to the service on PORT (make serve first)
+replay: $(ENV_STAMP) ## Send ROWS of the production part's records to the service on PORT (make serve first)
 	$(RUN) python -m gitops_ml.drift.replay --url http://127.0.0.1:$(PORT) --rows $(ROWS)
 
 test: $(ENV_STAMP) ## Run the whole test suite
@@ -97,7 +114,7 @@ bento: $(SERVE_REQUIREMENTS) model ## Build the Bento (service + model + serving
 	$(RUN) python -m gitops_ml.deploy.bento --tag-file $(BENTO_TAG_FILE)
 
 serve: model ## Serve the service from source on http://127.0.0.1:$(PORT) (logs in ./monitoring)
-	$(RUN) bentoml serve gitops_ml.service:FlightDelay --host 127.0.0.1 --port $(PORT)
+	$(RUN) bentoml serve gitops_ml.service:ModelService --host 127.0.0.1 --port $(PORT)
 
 serve-bento: bento ## Serve the built Bento on http://127.0.0.1:$(PORT)
 	$(RUN) bentoml serve $$(cat $(BENTO_TAG_FILE)) --host 127.0.0.1 --port $(PORT)

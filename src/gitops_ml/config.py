@@ -254,7 +254,8 @@ class Params(Frozen):
         if wrong_task:
             problems.append(f"gate.metrics: {wrong_task} do not apply to a {schema.task} task")
         if self.drift.performance.metric and check_names([self.drift.performance.metric], schema.task):
-            problems.append(f"drift.performance.metric: {self.drift.performance.metric!r} is not a {schema.task} metric")
+            metric = self.drift.performance.metric
+            problems.append(f"drift.performance.metric: {metric!r} is not a {schema.task} metric")
         if self.split.by == "time" and not schema.timestamp:
             problems.append("split.by: time needs a timestamp in schema.yaml (or use split.by: random)")
         compared = {column.name for column in schema.drift_columns()} | {PREDICTION_COLUMN}
@@ -292,3 +293,32 @@ def load_params(path: Path | str = PARAMS_FILE) -> Params:
     except (OSError, yaml.YAMLError) as error:
         raise ConfigError(f"cannot read {path}: {error}") from None
     return parse_params(raw, source=str(path))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m gitops_ml.config get project.name``: one value of the checked params, for
+    the Makefile and the workflows (which never parse params.yaml themselves)."""
+    import argparse
+    import sys
+
+    parser = argparse.ArgumentParser(prog="python -m gitops_ml.config", description=main.__doc__)
+    parser.add_argument("command", choices=["get"])
+    parser.add_argument("key", help="a dotted key, e.g. project.name")
+    parser.add_argument("--params", type=Path, default=PARAMS_FILE)
+    args = parser.parse_args(argv)
+    try:
+        value: Any = load_params(args.params)
+        for part in args.key.split("."):
+            value = getattr(value, "validate_" if part == "validate" else part)
+    except ConfigError as error:
+        print(f"config: {error}", file=sys.stderr)
+        return 2
+    except AttributeError:
+        print(f"config: no key {args.key!r} in {args.params}", file=sys.stderr)
+        return 2
+    print(value)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

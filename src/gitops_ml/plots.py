@@ -62,7 +62,8 @@ def _predicted_vs_actual(points: list[dict], path: Path) -> None:
     low, high = _axis_range(points, "mean_predicted", "mean_actual")
     axis.plot([p["mean_predicted"] for p in points], [p["mean_actual"] for p in points], marker=".")
     axis.plot([low, high], [low, high], linestyle="--", color="grey", linewidth=1)
-    axis.set(xlabel="mean predicted", ylabel="mean actual", title="Predicted vs actual", xlim=(low, high), ylim=(low, high))
+    axis.set(xlabel="mean predicted", ylabel="mean actual", title="Predicted vs actual")
+    axis.set(xlim=(low, high), ylim=(low, high))
     _save(figure, path)
 
 
@@ -81,9 +82,11 @@ def render_all(data: dict[str, list[dict]], directory: Path, importance_metric: 
     if "roc" in data:
         _line(data["roc"], "fpr", "tpr", "ROC curve", True, directory / "roc.png")
     if "precision_recall" in data:
-        _line(data["precision_recall"], "recall", "precision", "Precision-recall", False, directory / "precision_recall.png")
+        pr_file = directory / "precision_recall.png"
+        _line(data["precision_recall"], "recall", "precision", "Precision-recall", False, pr_file)
     if "calibration" in data:
-        _line(data["calibration"], "mean_predicted", "fraction_positive", "Calibration", True, directory / "calibration.png")
+        calibration_file = directory / "calibration.png"
+        _line(data["calibration"], "mean_predicted", "fraction_positive", "Calibration", True, calibration_file)
     if "confusion" in data:
         _confusion(data["confusion"], directory / "confusion.png")
     if "predicted_vs_actual" in data:

@@ -1,9 +1,10 @@
-"""The service's request and response models, generated from ``schema.py``.
+"""The service's request and response models, generated from schema.yaml.
 
-One record is one scheduled departure with the fields of ``schema.input_columns()``: the same
-names, types, ranges, categories, patterns and nullability that validate the training data. A
-request that breaks any of them is refused with a message naming the field; NaN and infinity
-are refused everywhere, and so are fields the schema does not declare.
+One record holds the fields of ``schema.input_columns()``: the same names, types, ranges,
+categories, patterns and nullability that validate the training data. A request that breaks any
+of them is refused with a message naming the field; NaN and infinity are refused everywhere, and
+so are fields the schema does not declare. The response is ``probability`` and ``label`` for a
+classification model, ``prediction`` for a regression model.
 
 Imports only pydantic and the schema: the serving image carries no training libraries.
 """
@@ -11,6 +12,8 @@ Imports only pydantic and the schema: the serving image carries no training libr
 from __future__ import annotations
 
 import datetime as dt
+import re
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -19,7 +22,6 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
-    NaiveDatetime,
     StrictFloat,
     StrictInt,
     StrictStr,
@@ -27,20 +29,20 @@ from pydantic import (
     create_model,
 )
 
-from gitops_ml import schema
+from gitops_ml.schema import Column, Schema
 
 # A 1000-row batch is ~300 kB of JSON. Larger requests are refused (HTTP 400) rather than
 # letting one caller hold the model for seconds; split them client-side.
 MAX_BATCH_RECORDS = 1000
 
-# Timestamps outside this window are refused: the model has never seen them, and pandas cannot
-# represent every datetime Python can (year 1 would fail inside the model, not at the door).
+# Timestamps outside this window are refused: pandas cannot represent every datetime Python can
+# (year 1 would fail inside the model, not at the door).
 EARLIEST, LATEST = dt.datetime(1900, 1, 1), dt.datetime(2100, 1, 1)
 # Documents the accepted text for clients and fuzzers (pydantic does the parsing): the window's
-# years, real months, days and clock times, optional seconds and fraction, no UTC offset.
-NAIVE_DATETIME_PATTERN = (
-    r"^(19|20)[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])[T ]([01][0-9]|2[0-3]):[0-5][0-9]"
-    r"(:[0-5][0-9](\.[0-9]{1,6})?)?$"
+# years, real months, days and clock times, optional seconds and fraction, optional UTC offset.
+DATETIME_PATTERN = (
+    r"^(19|20)[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])([T ]([01][0-9]|2[0-3]):[0-5][0-9]"
+    r"(:[0-5][0-9](\.[0-9]{1,6})?)?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])?)?$"
 )
 
 
@@ -48,33 +50,34 @@ def _text_or_datetime(value: Any) -> Any:
     # Refuse numbers before pydantic would read them as Unix timestamps (it does in lax mode,
     # and the batch endpoint validates in Python mode, where strict mode would refuse text).
     if not isinstance(value, str | dt.datetime):
-        raise ValueError("expected local time as ISO 8601 text, e.g. 2013-07-01T08:00:00")
+        raise ValueError("expected ISO 8601 text, e.g. 2024-07-01T08:00:00 (a Z or +02:00 offset is optional)")
     return value
 
 
-def _within_window(value: dt.datetime) -> dt.datetime:
+def _naive_utc_within_window(value: dt.datetime) -> dt.datetime:
+    # The pipeline keeps times as written, and times with an offset in UTC (tables.py): the same here.
+    if value.tzinfo is not None:
+        value = value.astimezone(dt.UTC).replace(tzinfo=None)
     if not EARLIEST <= value < LATEST:
         raise ValueError(f"must be between {EARLIEST.date()} and {LATEST.date()}")
     return value
 
 
-# ISO 8601 local time without a UTC offset ("2013-07-01T08:00:00"): the model reads the clock
-# time at the departure airport.
-LocalDatetime = Annotated[
-    NaiveDatetime,
+Timestamp = Annotated[
+    dt.datetime,
     BeforeValidator(_text_or_datetime),
-    AfterValidator(_within_window),
-    WithJsonSchema({"type": "string", "pattern": NAIVE_DATETIME_PATTERN, "example": "2013-07-01T08:00:00"}),
+    AfterValidator(_naive_utc_within_window),
+    WithJsonSchema({"type": "string", "pattern": DATETIME_PATTERN, "example": "2024-07-01T08:00:00"}),
 ]
 
 
-def _field_type(column: schema.Column) -> Any:
+def _field_type(column: Column) -> Any:
     """The pydantic type of one input column (strict: "12" is not a number, 1 is not a string)."""
-    constraints: dict[str, Any] = {"description": column.description}
+    constraints: dict[str, Any] = {"description": column.description or None}
     if column.categories is not None:
         annotation: Any = Literal[column.categories]  # type: ignore[valid-type]
     elif column.kind == "datetime":
-        annotation = LocalDatetime
+        annotation = Timestamp
     elif column.kind == "category":
         annotation = StrictStr
         if column.pattern is not None:
@@ -83,55 +86,91 @@ def _field_type(column: schema.Column) -> Any:
         annotation = StrictInt
         constraints.update(ge=column.minimum, le=column.maximum)
     else:
-        annotation = StrictFloat
+        annotation = StrictFloat | StrictInt  # JSON has one number type: 3 is a fine float
         constraints.update(ge=column.minimum, le=column.maximum, allow_inf_nan=False)
     constraints = {key: value for key, value in constraints.items() if value is not None}
     if column.nullable:
-        # Nullable columns may be null or left out: a station that did not report a value.
+        # Nullable columns may be null or left out: a reading that is missing.
         return Annotated[annotation | None, Field(default=None, **constraints)]
     return Annotated[annotation, Field(**constraints)]
 
 
-def _example_value(column: schema.Column) -> Any:
+PATTERN_EXAMPLES = ("ABC", "abc", "A1", "1", "a", "example")
+
+
+def _example_value(column: Column) -> Any:
     if column.categories is not None:
         return column.categories[0]
     if column.kind == "datetime":
-        return "2013-07-01T08:00:00"
-    if column.pattern is not None:
-        return "LAX"
-    low, high = column.minimum or 0, column.maximum if column.maximum is not None else 1
+        return "2024-07-01T08:00:00"
+    if column.kind == "category":
+        if column.pattern is None:
+            return "example"
+        return next((text for text in PATTERN_EXAMPLES if re.fullmatch(column.pattern, text)), None)
+    low = column.minimum if column.minimum is not None else 0
+    high = column.maximum if column.maximum is not None else low + 1
     middle = (low + high) / 2
     return int(middle) if column.kind == "int" else float(middle)
 
 
-def example_record() -> dict[str, Any]:
+def example_record(schema: Schema) -> dict[str, Any]:
     """A valid record built from the schema (used in the OpenAPI docs)."""
     return {column.name: _example_value(column) for column in schema.input_columns()}
 
 
-FlightRecord: type[BaseModel] = create_model(
-    "FlightRecord",
-    __config__=ConfigDict(
-        extra="forbid",
-        frozen=True,
-        json_schema_extra={"example": example_record()},  # OpenAPI 3.0 style, what BentoML renders
-    ),
-    __doc__="One scheduled departure: the fields of schema.input_columns().",
-    **{column.name: _field_type(column) for column in schema.input_columns()},
-)
-
-FlightBatch = Annotated[list[FlightRecord], Field(min_length=1, max_length=MAX_BATCH_RECORDS)]  # type: ignore[valid-type]
-
-
-class Prediction(BaseModel):
-    """The model's answer for one record."""
-
-    probability: float = Field(description="Probability that the departure is delayed.", ge=0, le=1)
-    label: Literal[0, 1] = Field(description="1 when the probability is at or above the model's decision threshold.")
-    model_version: str = Field(description="The BentoML model tag that made the prediction.")
+def record_model(schema: Schema) -> type[BaseModel]:
+    return create_model(
+        "Record",
+        __config__=ConfigDict(
+            extra="forbid",
+            frozen=True,
+            json_schema_extra={"example": example_record(schema)},  # OpenAPI 3.0 style, what BentoML renders
+        ),
+        __doc__="One record: the input fields of schema.yaml.",
+        **{column.name: _field_type(column) for column in schema.input_columns()},
+    )
 
 
-def record_columns(records: list[BaseModel]) -> dict[str, list[Any]]:
-    """Column-wise values of validated records (what the model and the inference log consume)."""
-    names = [column.name for column in schema.input_columns()]
-    return {name: [getattr(record, name) for record in records] for name in names}
+def prediction_model(schema: Schema) -> type[BaseModel]:
+    version = (str, Field(description="The BentoML model tag that made the prediction."))
+    if schema.task == "regression":
+        return create_model(
+            "Prediction",
+            __doc__=f"The model's answer for one record: the predicted {schema.target}.",
+            prediction=(float, Field(description=f"Predicted {schema.target}.")),
+            model_version=version,
+        )
+    labels = Literal[(schema.positive_label, schema.negative_label)]  # type: ignore[valid-type]
+    return create_model(
+        "Prediction",
+        __doc__=f"The model's answer for one record: how likely {schema.target} is {schema.positive_label!r}.",
+        probability=(
+            float,
+            Field(description=f"Probability that {schema.target} is {schema.positive_label!r}.", ge=0, le=1),
+        ),
+        label=(
+            labels,
+            Field(description="The positive class when the probability is at or above the model's threshold."),
+        ),
+        model_version=version,
+    )
+
+
+@dataclass(frozen=True)
+class RequestModels:
+    """What the service's endpoints accept and answer, for one schema."""
+
+    record: type[BaseModel]
+    batch: Any  # list[record] of 1..MAX_BATCH_RECORDS
+    prediction: type[BaseModel]
+    input_names: tuple[str, ...]
+
+    @classmethod
+    def for_schema(cls, schema: Schema) -> RequestModels:
+        record = record_model(schema)
+        batch = Annotated[list[record], Field(min_length=1, max_length=MAX_BATCH_RECORDS)]  # type: ignore[valid-type]
+        return cls(record, batch, prediction_model(schema), tuple(schema.input_names()))
+
+    def columns(self, records: list[BaseModel]) -> dict[str, list[Any]]:
+        """Column-wise values of validated records (what the model and the inference log consume)."""
+        return {name: [getattr(record, name) for record in records] for name in self.input_names}

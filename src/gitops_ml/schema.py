@@ -171,10 +171,10 @@ class SchemaFile(_Strict):
         if repeated:
             raise ValueError(f"columns repeat {repeated}")
         by_name = {column.name: column for column in self.columns}
-        for field_name, wanted in (("target", [self.target]), ("timestamp", [self.timestamp] if self.timestamp else [])):
-            for name in wanted:
-                if name not in by_name:
-                    raise ValueError(f"{field_name} {name!r} is not one of the columns")
+        named = {"target": self.target, "timestamp": self.timestamp}
+        for field_name, name in named.items():
+            if name is not None and name not in by_name:
+                raise ValueError(f"{field_name} {name!r} is not one of the columns")
         unknown_key = [name for name in self.key if name not in by_name]
         if unknown_key:
             raise ValueError(f"key names unknown column(s) {unknown_key}")

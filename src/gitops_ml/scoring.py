@@ -1,13 +1,12 @@
 """The served model: the pipeline's fitted model and its card, and scoring validated records.
 
 A BentoML model in the store holds the two files the train stage writes (``model.joblib``,
-``model.json``). Scoring builds the same DataFrame the pipeline sees (``schema.input_columns()``
-with the training dtypes), so the service's probabilities equal the pipeline's bit for bit.
+``model.json``). Scoring builds the same DataFrame the pipeline sees (the schema's inputs with
+the training dtypes), so the service's predictions equal the pipeline's bit for bit.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,21 +15,21 @@ import joblib
 import numpy as np
 import pandas as pd
 
-from gitops_ml import schema
+from gitops_ml.model_card import ModelCard
+from gitops_ml.schema import Schema
 
-MODEL_NAME = "flight-delay"  # the BentoML model (and MLflow registered model) name
 MODEL_FILE = "model.joblib"
 CARD_FILE = "model.json"
 
 
-def records_frame(columns: dict[str, list[Any]]) -> pd.DataFrame:
+def records_frame(columns: dict[str, list[Any]], schema: Schema) -> pd.DataFrame:
     """Column-wise record values -> the DataFrame the pipeline was trained on (same dtypes)."""
     data: dict[str, Any] = {}
     for column in schema.input_columns():
         values = columns[column.name]
         if column.kind == "datetime":
             data[column.name] = pd.to_datetime(pd.Series(values, dtype=object)).astype("datetime64[ns]")
-        elif column.kind in ("float", "int"):
+        elif column.numeric:
             data[column.name] = np.array(values, dtype="float64")  # None -> NaN, as in the parquet
         else:
             data[column.name] = pd.Series(values, dtype=object)
@@ -40,19 +39,28 @@ def records_frame(columns: dict[str, list[Any]]) -> pd.DataFrame:
 @dataclass(frozen=True)
 class ServedModel:
     pipeline: Any
-    threshold: float
+    card: ModelCard
     version: str
-    card: dict[str, Any]
+    schema: Schema
 
     @classmethod
-    def load(cls, directory: Path | str, version: str) -> ServedModel:
+    def load(cls, directory: Path | str, version: str, schema: Schema) -> ServedModel:
         directory = Path(directory)
-        card = json.loads((directory / CARD_FILE).read_text())
-        return cls(joblib.load(directory / MODEL_FILE), float(card["threshold"]), version, card)
+        card = ModelCard.read(directory / CARD_FILE)
+        if card.inputs != schema.input_names():
+            raise ValueError(
+                f"model {version} was trained on inputs {card.inputs}; schema.yaml declares {schema.input_names()}"
+            )
+        return cls(joblib.load(directory / MODEL_FILE), card, version, schema)
 
-    def probabilities(self, columns: dict[str, list[Any]]) -> np.ndarray:
-        return self.pipeline.predict_proba(records_frame(columns))[:, 1]
+    def predict(self, columns: dict[str, list[Any]]) -> np.ndarray:
+        """The positive class's probability (classification) or the predicted number (regression)."""
+        frame = records_frame(columns, self.schema)
+        if self.card.task == "classification":
+            return self.pipeline.predict_proba(frame)[:, 1]
+        return self.pipeline.predict(frame)
 
-    def labels(self, probabilities: np.ndarray) -> np.ndarray:
-        # The evaluate stage's cut (metrics.classification_metrics): delayed at or above the threshold.
-        return (probabilities >= self.threshold).astype(int)
+    def labels(self, probabilities: np.ndarray) -> list[Any]:
+        # The evaluate stage's cut (metrics.classification_metrics): positive at or above the threshold.
+        positive = probabilities >= self.card.threshold
+        return [self.card.positive_label if is_positive else self.card.negative_label for is_positive in positive]

@@ -1,15 +1,17 @@
-"""The prediction service: flight records in; probability, label and model version out.
+"""The prediction service: records in; prediction (or probability and label) and model version out.
 
-``FlightDelay`` validates requests against the schema-generated ``FlightRecord`` (bad input ->
-4xx naming the field), scores them with the pipeline's model (declared as a ``BentoModel``, so
-``bentoml build`` packs it), logs every scored record with ``bentoml.monitor`` and answers.
-Endpoints: ``POST /predict`` (one record) and ``POST /predict_batch`` (``{"records": [...]}``,
-up to ``MAX_BATCH_RECORDS``: an object rather than a bare array, which BentoML would parse
-before validating and answer with a 500 when malformed), plus BentoML's ``/livez``, ``/readyz``
-(200 once the model is loaded) and ``/metrics``.
+``ModelService`` is built from the project's two files, read when the service is imported (from
+the repository, or from the Bento, which packs them): schema.yaml gives the request model (bad
+input -> 4xx naming the field) and the response; params.yaml ``project.name`` names the service,
+the model it declares (a ``BentoModel``, so ``bentoml build`` packs it) and the inference-log
+monitor. It scores records with the pipeline's model, logs every scored record with
+``bentoml.monitor`` and answers. Endpoints: ``POST /predict`` (one record) and
+``POST /predict_batch`` (``{"records": [...]}``, up to ``MAX_BATCH_RECORDS``: an object rather than
+a bare array, which BentoML would parse before validating and answer with a 500 when malformed),
+plus BentoML's ``/livez``, ``/readyz`` (200 once the model is loaded) and ``/metrics``.
 
-Adaptive batching: concurrent single-record requests are merged into one ``predict_proba`` call
-by BentoML's own batching engine (``CorkDispatcher``, what ``@bentoml.api(batchable=True)`` runs
+Adaptive batching: concurrent single-record requests are merged into one model call by
+BentoML's own batching engine (``CorkDispatcher``, what ``@bentoml.api(batchable=True)`` runs
 on), in the worker that received them. A gradient-boosted model's cost is mostly per call, not
 per row, so this is what makes single-record traffic cheap. BentoML's public route to the same
 engine, a batchable API on a second service, costs an HTTP hop per request and, under load
@@ -28,13 +30,20 @@ from bentoml._internal.marshal.dispatcher import CorkDispatcher
 from bentoml.exceptions import ServiceUnavailable
 from starlette.responses import JSONResponse
 
-from gitops_ml import inference_log
-from gitops_ml.request_models import MAX_BATCH_RECORDS, FlightBatch, FlightRecord, Prediction, record_columns
-from gitops_ml.scoring import MODEL_NAME, ServedModel
+from gitops_ml import inference_log, monitor
+from gitops_ml.config import load_params
+from gitops_ml.request_models import MAX_BATCH_RECORDS, RequestModels
+from gitops_ml.schema import load_schema
+from gitops_ml.scoring import ServedModel
 
 # A full batch is ~300 kB of JSON; anything far larger is refused before it is parsed.
 MAX_BODY_BYTES = 2 * 1024 * 1024
 MAX_BATCH_LATENCY_MS = 10_000  # beyond this the batcher sheds load (503) rather than queue forever
+
+PROJECT = load_params().project
+SCHEMA = load_schema()
+MODELS = RequestModels.for_schema(SCHEMA)
+Record, Batch, Prediction = MODELS.record, MODELS.batch, MODELS.prediction
 
 
 def _overloaded() -> Any:
@@ -42,15 +51,15 @@ def _overloaded() -> Any:
 
 
 @bentoml.service(
-    name="flight-delay", workers="cpu_count", traffic={"timeout": 30}, monitoring=inference_log.monitoring_config()
+    name=PROJECT.name, workers="cpu_count", traffic={"timeout": 30}, monitoring=monitor.monitoring_config()
 )
-class FlightDelay:
-    """Flight departure delay predictions for records shaped like schema.py's inputs."""
+class ModelService:
+    """Predictions for records shaped like schema.yaml's inputs."""
 
-    bento_model = bentoml.models.BentoModel(f"{MODEL_NAME}:latest")
+    bento_model = bentoml.models.BentoModel(f"{PROJECT.name}:latest")
 
     def __init__(self) -> None:
-        self.model = ServedModel.load(self.bento_model.path, str(self.bento_model.tag))
+        self.model = ServedModel.load(self.bento_model.path, str(self.bento_model.tag), SCHEMA)
         batcher = CorkDispatcher(
             max_latency_in_ms=MAX_BATCH_LATENCY_MS,
             max_batch_size=MAX_BATCH_RECORDS,
@@ -63,44 +72,45 @@ class FlightDelay:
         return self.model is not None
 
     @bentoml.api(route="/predict")
-    async def predict(self, record: FlightRecord, /) -> Prediction:
-        """Score one scheduled departure."""
-        prediction = await self._score_merged([record])
-        self._log([record], prediction)
-        return prediction[0]
+    async def predict(self, record: Record, /) -> Prediction:  # type: ignore[valid-type]
+        """Score one record."""
+        outputs = await self._score_merged([record])
+        self._log([record], outputs[0])
+        return self._answers(outputs[0])[0]
 
     @bentoml.api(route="/predict_batch")
-    async def predict_batch(self, records: FlightBatch) -> list[Prediction]:
-        """Score ``{"records": [...]}``, 1 to 1000 scheduled departures; answers in the same order."""
-        predictions = await anyio.to_thread.run_sync(self._score, records)
-        self._log(records, predictions)
-        return predictions
+    async def predict_batch(self, records: Batch) -> list[Prediction]:  # type: ignore[valid-type]
+        """Score ``{"records": [...]}``, 1 to 1000 records; answers in the same order."""
+        outputs = await anyio.to_thread.run_sync(self._score, records)
+        self._log(records, outputs)
+        return self._answers(outputs)
 
-    async def _score_lists(self, lists: Sequence[list[Any]]) -> list[list[Prediction]]:
+    async def _score_lists(self, lists: Sequence[list[Any]]) -> list[dict[str, list[Any]]]:
         """The batcher's callback: score the merged requests in one call, answer each its share."""
         merged = [record for records in lists for record in records]
-        predictions = await anyio.to_thread.run_sync(self._score, merged)
+        outputs = await anyio.to_thread.run_sync(self._score, merged)
         answers, start = [], 0
         for records in lists:
-            answers.append(predictions[start : start + len(records)])
-            start += len(records)
+            end = start + len(records)
+            answers.append({name: values[start:end] for name, values in outputs.items()})
+            start = end
         return answers
 
-    def _score(self, records: list[Any]) -> list[Prediction]:
-        probabilities = self.model.probabilities(record_columns(records))
-        labels = self.model.labels(probabilities)
-        return [
-            Prediction(probability=float(probability), label=int(label), model_version=self.model.version)
-            for probability, label in zip(probabilities, labels, strict=True)
-        ]
+    def _score(self, records: list[Any]) -> dict[str, list[Any]]:
+        """Column-wise outputs, named as the inference log names them."""
+        predicted = self.model.predict(MODELS.columns(records))
+        if SCHEMA.task == "regression":
+            return {inference_log.PREDICTION: predicted.tolist()}
+        return {inference_log.PROBABILITY: predicted.tolist(), inference_log.LABEL: self.model.labels(predicted)}
+
+    def _answers(self, outputs: dict[str, list[Any]]) -> list[Any]:
+        version = self.model.version
+        rows = zip(*outputs.values(), strict=True)
+        return [Prediction(**dict(zip(outputs, row, strict=True)), model_version=version) for row in rows]
 
     @staticmethod
-    def _log(records: list[Any], predictions: list[Prediction]) -> None:
-        inference_log.log_predictions(
-            record_columns(records),
-            [prediction.probability for prediction in predictions],
-            [prediction.label for prediction in predictions],
-        )
+    def _log(records: list[Any], outputs: dict[str, list[Any]]) -> None:
+        monitor.log_predictions(PROJECT.identifier, SCHEMA, MODELS.columns(records), outputs)
 
 
 class RequestGuard:
@@ -151,4 +161,4 @@ class RequestGuard:
         await JSONResponse({"error": message}, status_code=status)(scope, receive, send)
 
 
-FlightDelay.add_asgi_middleware(RequestGuard, max_body_bytes=MAX_BODY_BYTES)
+ModelService.add_asgi_middleware(RequestGuard, max_body_bytes=MAX_BODY_BYTES)

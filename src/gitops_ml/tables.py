@@ -49,7 +49,9 @@ def _example(name: str, options: dict[str, Any]) -> pd.DataFrame:
     return module.load(**options)
 
 
-def read_table(location: str, declared_format: str | None = None, options: dict[str, Any] | None = None) -> pd.DataFrame:
+def read_table(
+    location: str, declared_format: str | None = None, options: dict[str, Any] | None = None
+) -> pd.DataFrame:
     """The whole table at ``location``; ``example:<name>`` loads a bundled example."""
     if location.startswith(EXAMPLE_PREFIX):
         return _example(location.removeprefix(EXAMPLE_PREFIX), options or {})

@@ -148,7 +148,7 @@ def find_violations(frame: pd.DataFrame, schema: Schema, min_rows: int) -> list[
         pandera_schema(schema, min_rows, frame).validate(frame, lazy=True)
     except SchemaErrors as error:
         violations += _from_pandera(error, frame, schema, {v.column for v in violations})
-    target = frame[schema.target] if schema.target in frame else None
+    target = frame.get(schema.target)
     if target is not None and len(frame) and target.isna().all():
         violations.append(Violation(schema.target, "has_target", "no row has a target value"))
     return violations

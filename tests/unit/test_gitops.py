@@ -21,11 +21,11 @@ resources:
 images:
   - name: sidecar
     newTag: "1.2"
-  - name: flight-delay
+  - name: model-service
     newName: ghcr.io/your-org/your-repo  # set by the workflow
     newTag: latest
 replicas:
-  - name: flight-delay
+  - name: model-service
     count: 3
 """
 
@@ -35,9 +35,9 @@ def test_digest_replaces_name_and_tag_and_keeps_everything_else():
     parsed = yaml.safe_load(updated)
     assert parsed["images"] == [
         {"name": "sidecar", "newTag": "1.2"},
-        {"name": "flight-delay", "newName": "ghcr.io/acme/flights", "digest": DIGEST},
+        {"name": "model-service", "newName": "ghcr.io/acme/flights", "digest": DIGEST},
     ]
-    assert parsed["replicas"] == [{"name": "flight-delay", "count": 3}]
+    assert parsed["replicas"] == [{"name": "model-service", "count": 3}]
     assert "# keep me" in updated and "# set by the workflow" in updated
 
 
@@ -49,7 +49,7 @@ def test_setting_the_same_digest_twice_changes_nothing():
 def test_overlay_without_images_gets_an_entry():
     updated = set_image("resources:\n  - ../../base\n", IMAGE)
     assert yaml.safe_load(updated)["images"] == [
-        {"name": "flight-delay", "newName": "ghcr.io/acme/flights", "digest": DIGEST}
+        {"name": "model-service", "newName": "ghcr.io/acme/flights", "digest": DIGEST}
     ]
 
 
@@ -68,5 +68,5 @@ def test_only_digest_references_are_accepted(reference):
 
 
 def test_images_entry_in_flow_style_is_refused_rather_than_guessed():
-    with pytest.raises(DeployError, match="flight-delay"):
-        set_image("images: [{name: flight-delay, newTag: v1}]\n", IMAGE)
+    with pytest.raises(DeployError, match="model-service"):
+        set_image("images: [{name: model-service, newTag: v1}]\n", IMAGE)

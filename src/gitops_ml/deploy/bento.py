@@ -3,6 +3,9 @@
     python -m gitops_ml.deploy.bento [--tag-file build/bento/tag]
 
 ``make bento`` runs it after exporting the requirements from uv.lock and importing the model.
+The build context is assembled in build/bento/context: the package (``src/gitops_ml``, so it keeps
+its import path), the serving requirements, and the project's ``schema.yaml`` and ``params.yaml``,
+which the service reads when it starts. The Bento is named after params.yaml ``project.name``.
 Labels: the git commit, the packed model's version, and the model's labels (MLflow run, gated
 metrics) copied from the BentoML model. Prints the Bento tag and writes it to ``--tag-file`` for
 ``make container``/``make serve-bento``.
@@ -11,16 +14,18 @@ metrics) copied from the BentoML model. Prints the Bento tag and writes it to ``
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
 from pathlib import Path
 
-from gitops_ml import tracking
+from gitops_ml import paths, tracking
+from gitops_ml.config import PARAMS_FILE, load_params
 from gitops_ml.deploy import DeployError, cli
-from gitops_ml.scoring import MODEL_NAME
+from gitops_ml.schema import schema_path
 
 BENTOFILE = Path("bentofile.yaml")
-BUILD_CONTEXT = Path("src")  # so the package keeps its import path inside the Bento
-REQUIREMENTS = BUILD_CONTEXT / "requirements-serve.txt"  # generated; BentoML reads it from the context only
+REQUIREMENTS = Path("src/requirements-serve.txt")  # exported from uv.lock by `make bento`
+CONTEXT = Path("build/bento/context")
 TAG_FILE = Path("build/bento/tag")
 
 
@@ -30,20 +35,32 @@ def build_labels(model_tag: str, model_labels: dict[str, str], commit: str) -> d
     return labels
 
 
-def build(bentofile: Path = BENTOFILE, build_ctx: Path = BUILD_CONTEXT) -> str:
+def assemble_context(context: Path = CONTEXT) -> Path:
+    """A fresh build context: what bentofile.yaml's ``include`` picks from."""
+    if not REQUIREMENTS.exists():
+        raise DeployError(f"{REQUIREMENTS} missing: `make bento` exports it from uv.lock first")
+    shutil.rmtree(context, ignore_errors=True)
+    shutil.copytree(paths.package_dir(), context / "gitops_ml", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy2(REQUIREMENTS, context / REQUIREMENTS.name)
+    shutil.copy2(schema_path(), context / "schema.yaml")
+    shutil.copy2(PARAMS_FILE, context / "params.yaml")
+    return context
+
+
+def build(bentofile: Path = BENTOFILE) -> str:
     import bentoml
     from bentoml.exceptions import NotFound
 
-    if not REQUIREMENTS.exists():
-        raise DeployError(f"{REQUIREMENTS} missing: `make bento` exports it from uv.lock first")
+    name = load_params().project.name
     try:
-        model = bentoml.models.get(f"{MODEL_NAME}:latest")
+        model = bentoml.models.get(f"{name}:latest")
     except NotFound:
         raise DeployError(
-            f"no {MODEL_NAME} model in the BentoML store: run `python -m gitops_ml.deploy.import_model`"
+            f"no {name} model in the BentoML store: run `python -m gitops_ml.deploy.import_model`"
         ) from None
     labels = build_labels(str(model.tag), dict(model.info.labels), tracking.git_commit())
-    bento = bentoml.bentos.build_bentofile(str(bentofile), build_ctx=str(build_ctx), labels=labels)
+    context = assemble_context()
+    bento = bentoml.bentos.build_bentofile(str(bentofile.resolve()), name=name, build_ctx=str(context), labels=labels)
     return str(bento.tag)
 
 

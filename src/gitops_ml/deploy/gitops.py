@@ -2,7 +2,7 @@
 
     python -m gitops_ml.deploy.gitops --image ghcr.io/OWNER/REPO@sha256:HEX [--overlay DIR] [--commit]
 
-The overlay's ``images:`` entry for the base image (``flight-delay``) gets ``newName`` and
+The overlay's ``images:`` entry for the base image (``model-service``) gets ``newName`` and
 ``digest`` (a digest, never a tag: what was tested is exactly what runs, and a tag cannot move
 under it). Only those two lines change, so comments and layout survive; the result is parsed
 again and checked. With ``--commit`` the change is committed (``deploy: ...`` message naming the
@@ -25,7 +25,7 @@ import yaml
 from gitops_ml.deploy import DeployError, cli
 
 PRODUCTION_OVERLAY = Path("deploy/overlays/production")
-BASE_IMAGE = "flight-delay"  # the image name deploy/base/deployment.yaml refers to
+BASE_IMAGE = "model-service"  # the image name deploy/base/deployment.yaml refers to (neutral: any project)
 IMAGE_REFERENCE = re.compile(
     r"^(?P<name>[a-z0-9]+(?:[._/-][a-z0-9]+)*(?::[0-9]+)?(?:/[a-z0-9._-]+)*)@(?P<digest>sha256:[0-9a-f]{64})$"
 )

@@ -1,10 +1,11 @@
 """Put the trained model into the BentoML model store, where ``bentoml build`` packs it from.
 
     python -m gitops_ml.deploy.import_model                         # the pipeline's models/ output
-    python -m gitops_ml.deploy.import_model --from-mlflow URI       # e.g. models:/flight-delay@champion
+    python -m gitops_ml.deploy.import_model --from-mlflow URI       # e.g. models:/<project>@champion
 
-The stored model holds ``model.joblib`` and ``model.json`` (the card: threshold, inputs, MLflow
-run) and carries labels: git commit, MLflow run id and the gated metrics of reports/metrics.json.
+The stored model is named after params.yaml ``project.name``. It holds ``model.joblib`` and
+``model.json`` (the card: task, labels, threshold, inputs, MLflow run) and carries labels: git
+commit, MLflow run id and the gated metrics of reports/metrics.json.
 Its version is the first 16 hex digits of the model file's MD5 (the hash dvc.lock records), so
 importing the same model twice is a no-op and a prediction's ``model_version`` leads back to the
 exact training output. The store lives in ``$BENTOML_HOME`` (``make`` sets it to ./.bentoml).
@@ -20,10 +21,13 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from gitops_ml import paths, schema, tracking
+from gitops_ml import paths, tracking
+from gitops_ml.config import load_params
 from gitops_ml.deploy import DeployError, cli
-from gitops_ml.io import read_json, write_json
-from gitops_ml.scoring import CARD_FILE, MODEL_FILE, MODEL_NAME
+from gitops_ml.io import read_json, write_with
+from gitops_ml.model_card import ModelCard
+from gitops_ml.schema import load_schema
+from gitops_ml.scoring import CARD_FILE, MODEL_FILE
 
 VERSION_DIGITS = 16
 
@@ -44,33 +48,35 @@ def key_metrics(metrics: dict[str, Any]) -> dict[str, Any]:
     return {name: metrics[name] for name in gated if name in metrics}
 
 
-def labels_for(card: dict[str, Any], metrics: dict[str, Any], commit: str) -> dict[str, str]:
+def labels_for(card: ModelCard, metrics: dict[str, Any], commit: str) -> dict[str, str]:
     labels = {
         "git_commit": commit,
-        "mlflow_run_id": str(card.get("mlflow_run_id", "")),
-        "model_type": str(card.get("model", "")),
-        "threshold": str(card.get("threshold", "")),
+        "mlflow_run_id": card.mlflow_run_id or "",
+        "task": card.task,
+        "model_type": card.model,
     }
+    if card.threshold is not None:
+        labels["threshold"] = str(card.threshold)
     labels.update({name: str(value) for name, value in key_metrics(metrics).items()})
     return labels
 
 
-def store_model(model_file: Path, card: dict[str, Any], metrics: dict[str, Any], commit: str) -> str:
-    """Create ``flight-delay:<version>`` in the store (or find it there); returns the tag."""
+def store_model(model_file: Path, card: ModelCard, metrics: dict[str, Any], commit: str) -> str:
+    """Create ``<project>:<version>`` in the store (or find it there); returns the tag."""
     import bentoml
     from bentoml.exceptions import NotFound
 
-    tag = f"{MODEL_NAME}:{model_version(model_file)}"
+    tag = f"{card.project}:{model_version(model_file)}"
     try:
         bentoml.models.get(tag)
         return tag  # the same bytes were imported before
     except NotFound:
         pass
     with bentoml.models.create(
-        tag, labels=labels_for(card, metrics, commit), metadata={"card": card, "metrics": metrics}
+        tag, labels=labels_for(card, metrics, commit), metadata={"card": card.model_dump(), "metrics": metrics}
     ) as model:
         shutil.copyfile(model_file, model.path_of(MODEL_FILE))
-        write_json(model.path_of(CARD_FILE), card)
+        write_with(model.path_of(CARD_FILE), lambda tmp: tmp.write_text(card.to_json()))
     return tag
 
 
@@ -78,10 +84,15 @@ def import_from_pipeline(model_file: Path = paths.MODEL, card_file: Path = paths
     missing = [str(path) for path in (model_file, card_file) if not path.exists()]
     if missing:
         raise DeployError(f"{', '.join(missing)} missing: run the pipeline first (`make run` or `dvc pull`)")
-    card = read_json(card_file)
-    expected = [column.name for column in schema.input_columns()]
-    if card.get("inputs") != expected:
-        raise DeployError(f"{card_file} was trained on inputs {card.get('inputs')}, the schema declares {expected}")
+    card = ModelCard.read(card_file)
+    expected = load_schema().input_names()
+    if card.inputs != expected:
+        raise DeployError(f"{card_file} was trained on inputs {card.inputs}; schema.yaml declares {expected}")
+    project = load_params().project.name
+    if card.project != project:
+        raise DeployError(
+            f"{card_file} belongs to project {card.project!r}, params.yaml names {project!r}: run `make run`"
+        )
     metrics = read_json(paths.METRICS) if paths.METRICS.exists() else {}
     return store_model(model_file, card, metrics, tracking.git_commit())
 
@@ -98,13 +109,20 @@ def import_from_mlflow(model_uri: str) -> str:
         run = mlflow.tracking.MlflowClient().get_run(info.run_id)
     except mlflow.exceptions.MlflowException as error:
         raise DeployError(f"cannot load {model_uri} from {tracking.tracking_uri()}: {error}") from None
-    card = {
-        "model": run.data.params.get("model"),
-        "threshold": float(run.data.params["threshold"]),
-        "inputs": [column.name for column in schema.input_columns()],
-        "mlflow_run_id": info.run_id,
-        "source": model_uri,
-    }
+    schema = load_schema()
+    threshold = run.data.params.get("threshold")
+    card = ModelCard(
+        project=load_params().project.name,
+        task=run.data.params.get("task", schema.task),
+        target=schema.target,
+        model=run.data.params.get("model", "unknown"),
+        inputs=schema.input_names(),
+        positive_label=schema.positive_label,
+        negative_label=schema.negative_label,
+        threshold=float(threshold) if threshold is not None else None,
+        mlflow_run_id=info.run_id,
+        source=model_uri,
+    )
     commit = run.data.tags.get("git_commit", "unknown")
     with tempfile.TemporaryDirectory() as tmp:
         model_file = Path(tmp) / MODEL_FILE

@@ -10,7 +10,6 @@ port-forward, and ``kubectl rollout undo`` when the rollout or the smoke test fa
 from __future__ import annotations
 
 import argparse
-import json
 import subprocess
 import sys
 import time
@@ -19,8 +18,9 @@ from pathlib import Path
 import yaml
 
 from gitops_ml.deploy import DeployError, cli, smoke
+from gitops_ml.schema import load_schema
 
-DEPLOYMENT = "flight-delay"
+DEPLOYMENT = "model-service"  # deploy/base: neutral names, the same for every project
 LOCAL_PORT = 18080
 
 
@@ -42,9 +42,7 @@ def smoke_through_port_forward(namespace: str) -> list[str]:
     )  # fmt: skip
     try:
         time.sleep(2)
-        records = json.loads(smoke.REQUESTS.read_text())
-        expected = json.loads(smoke.EXPECTED.read_text())
-        return smoke.check(f"http://127.0.0.1:{LOCAL_PORT}", records, expected, ready_timeout_s=60)
+        return smoke.check_file(f"http://127.0.0.1:{LOCAL_PORT}", smoke.EXPECTED, load_schema(), ready_timeout_s=60)
     finally:
         forward.terminate()
         forward.wait()

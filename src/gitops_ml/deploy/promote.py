@@ -4,7 +4,7 @@
     python -m gitops_ml.deploy.promote promote --version V --deploy-outcome success|failure|...
     python -m gitops_ml.deploy.promote rollback                         # champion <- previous-champion
 
-``register`` adds a version of the registered model ``flight-delay`` from the train stage's MLflow
+``register`` adds a version of the registered model (params.yaml ``project.name``) from the train stage's MLflow
 run (``models/model.json`` names it), tagged with the git commit and the image digest. When that
 run is not in the configured store (the model came from a DVC cache filled elsewhere), the model
 file is logged in a new run first, so the registry never points at nothing.
@@ -25,9 +25,9 @@ from pathlib import Path
 from typing import Any
 
 from gitops_ml import paths, tracking
+from gitops_ml.config import load_params
 from gitops_ml.deploy import DeployError, cli
-from gitops_ml.io import read_json
-from gitops_ml.scoring import MODEL_NAME
+from gitops_ml.model_card import ModelCard
 
 CHAMPION = "champion"
 PREVIOUS = "previous-champion"
@@ -77,7 +77,7 @@ def _model_uri_for_run(mlflow: Any, run_id: str | None, model_file: Path, commit
     return f"runs:/{run.info.run_id}/model"
 
 
-def register(image: str, commit: str, run_id: str | None, model_file: Path, name: str = MODEL_NAME) -> str:
+def register(image: str, commit: str, run_id: str | None, model_file: Path, name: str) -> str:
     mlflow = _mlflow()
     uri = _model_uri_for_run(mlflow, run_id, model_file, commit)
     version = mlflow.register_model(uri, name, tags={"git_commit": commit, "image": image}).version
@@ -86,7 +86,7 @@ def register(image: str, commit: str, run_id: str | None, model_file: Path, name
     return str(version)
 
 
-def promote(version: str, outcome: str, name: str = MODEL_NAME) -> str:
+def promote(version: str, outcome: str, name: str) -> str:
     """Move ``champion`` to ``version`` if ``outcome`` is success; returns what happened."""
     mlflow = _mlflow()
     client = mlflow.tracking.MlflowClient()
@@ -107,7 +107,7 @@ def promote(version: str, outcome: str, name: str = MODEL_NAME) -> str:
     return f"{CHAMPION}: version {current} -> {version}" + (f" ({PREVIOUS}: {current})" if current else "")
 
 
-def rollback(name: str = MODEL_NAME) -> str:
+def rollback(name: str) -> str:
     client = _mlflow().tracking.MlflowClient()
     current, previous = _alias_version(client, name, CHAMPION), _alias_version(client, name, PREVIOUS)
     if previous is None:
@@ -132,15 +132,16 @@ def main(argv: list[str] | None = None) -> int:
     promote_cmd.add_argument("--deploy-outcome", required=True, help="success, or the deploy job's result")
     commands.add_parser("rollback", help="champion <- previous-champion")
     args = parser.parse_args(argv)
+    name = load_params().project.name
     if args.command == "register":
         run_id = args.run_id
         if run_id is None and paths.MODEL_CARD.exists():
-            run_id = read_json(paths.MODEL_CARD).get("mlflow_run_id")
-        print(register(args.image, args.commit or tracking.git_commit(), run_id, args.model_file))
+            run_id = ModelCard.read(paths.MODEL_CARD).mlflow_run_id
+        print(register(args.image, args.commit or tracking.git_commit(), run_id, args.model_file, name))
     elif args.command == "promote":
-        print(promote(args.version, args.deploy_outcome))
+        print(promote(args.version, args.deploy_outcome, name))
     else:
-        print(rollback())
+        print(rollback(name))
     return 0
 
 

@@ -1,15 +1,16 @@
 """Smoke test a running service before anything is published (and after a cluster rollout).
 
-    python -m gitops_ml.deploy.smoke sample                   # (re)write deploy/smoke/requests.json
-    python -m gitops_ml.deploy.smoke expected                 # pipeline model -> build/smoke/expected.json
+    python -m gitops_ml.deploy.smoke expected [--requests FILE]   # -> build/smoke/expected.json
     python -m gitops_ml.deploy.smoke check --url http://127.0.0.1:3000
 
-``requests.json`` holds a few committed records from the test window. ``expected`` scores them
+``expected`` takes a few records from the test split (seeded, a quarter with missing values when
+the schema allows them; or ``--requests``, a JSON list of records a team keeps) and scores them
 with the pipeline's model file (``models/model.joblib``) on a DataFrame read straight from the
-JSON, the way a user would load them, not through the service's code. ``check`` waits for
-``/readyz``, sends the records (one batch, and each one alone) and requires the service's
-probabilities to equal the expected ones exactly, and a bad record to get a 4xx naming the field.
-Exit 1 with the differences when anything is off.
+JSON, the way a user would load them, not through the service's code. It writes the records and
+the predictions to one file. ``check`` waits for ``/readyz``, sends the records (one batch, and
+each one alone) and requires the service's predictions (the probability, for classification) to
+equal the expected ones exactly, and a bad record to get a 4xx naming the field. Exit 1 with the
+differences when anything is off.
 """
 
 from __future__ import annotations
@@ -23,36 +24,59 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from gitops_ml import paths, schema
+from gitops_ml import inference_log, paths
 from gitops_ml.deploy import DeployError, cli
+from gitops_ml.schema import Column, Schema, load_schema
 
-REQUESTS = Path("deploy/smoke/requests.json")
 EXPECTED = Path("build/smoke/expected.json")
 SAMPLE_ROWS = 24
 
 
-def sample(rows: int = SAMPLE_ROWS, seed: int = 0) -> list[dict[str, Any]]:
-    """Records from the test window, with missing weather readings among them (sent as null)."""
+def sample(schema: Schema, rows: int = SAMPLE_ROWS, seed: int = 0) -> list[dict[str, Any]]:
+    """Records from the test split, a quarter of them with missing values (sent as null) when the
+    schema allows them."""
     import pandas as pd
 
     frame = pd.read_parquet(paths.split_file("test"))
-    with_nulls = frame[frame[[c.name for c in schema.input_columns() if c.nullable]].isna().any(axis=1)]
+    names = schema.input_names()
+    nullable = [c.name for c in schema.input_columns() if c.nullable]
+    with_nulls = frame[frame[nullable].isna().any(axis=1)] if nullable else frame.iloc[:0]
+    some = min(rows // 4, len(with_nulls))
     picked = pd.concat(
-        [with_nulls.sample(rows // 4, random_state=seed), frame.sample(rows - rows // 4, random_state=seed)]
+        [with_nulls.sample(some, random_state=seed), frame.sample(min(rows - some, len(frame)), random_state=seed)]
     )
-    records = json.loads(picked[[c.name for c in schema.input_columns()]].to_json(orient="records", date_format="iso"))
+    records = json.loads(picked[names].to_json(orient="records", date_format="iso"))
+    times = [c.name for c in schema.input_columns() if c.kind == "datetime"]
     for record in records:  # pandas writes 2013-07-01T05:00:00.000: keep what users send
-        record[schema.TIMESTAMP] = record[schema.TIMESTAMP].removesuffix(".000")
+        for name in times:
+            if record[name] is not None:
+                record[name] = record[name].removesuffix(".000")
     return records
 
 
-def expected_probabilities(records: list[dict[str, Any]], model_file: Path = paths.MODEL) -> list[float]:
+def expected_predictions(records: list[dict[str, Any]], schema: Schema, model_file: Path = paths.MODEL) -> list[float]:
     import joblib
     import pandas as pd
 
-    frame = pd.DataFrame.from_records(records, columns=[c.name for c in schema.input_columns()])
-    frame[schema.TIMESTAMP] = pd.to_datetime(frame[schema.TIMESTAMP])
-    return joblib.load(model_file).predict_proba(frame)[:, 1].tolist()
+    frame = pd.DataFrame.from_records(records, columns=schema.input_names())
+    for column in schema.input_columns():
+        if column.kind == "datetime":
+            frame[column.name] = pd.to_datetime(frame[column.name], format="ISO8601")
+    model = joblib.load(model_file)
+    if schema.task == "classification":
+        return model.predict_proba(frame)[:, 1].tolist()
+    return model.predict(frame).tolist()
+
+
+def output_field(schema: Schema) -> str:
+    return inference_log.PROBABILITY if schema.task == "classification" else inference_log.PREDICTION
+
+
+def broken_value(column: Column) -> Any:
+    """A value the request model must refuse for this column."""
+    if column.kind == "category":
+        return 12345 if column.categories is None else "?? not a category"
+    return "not a number" if column.numeric else "not a time"
 
 
 def _post(url: str, body: Any, timeout: float = 30) -> tuple[int, Any]:
@@ -83,15 +107,18 @@ def wait_ready(url: str, timeout_s: float) -> float:
     raise DeployError(f"{url}/readyz did not answer 200 within {timeout_s:.0f} s")
 
 
-def check(url: str, records: list[dict[str, Any]], expected: list[float], ready_timeout_s: float = 180) -> list[str]:
+def check(
+    url: str, records: list[dict[str, Any]], expected: list[float], schema: Schema, ready_timeout_s: float = 180
+) -> list[str]:
     """Problems found (empty when the service is fit to publish)."""
     problems = []
+    field = output_field(schema)
     seconds = wait_ready(url, ready_timeout_s)
     print(f"ready after {seconds:.1f} s")
     status, answer = _post(f"{url}/predict_batch", {"records": records})
     if status != 200:
         return [f"/predict_batch answered {status}: {answer}"]
-    served = [prediction["probability"] for prediction in answer]
+    served = [prediction[field] for prediction in answer]
     problems += [
         f"record {i}: service {got!r} != pipeline {want!r}"
         for i, (got, want) in enumerate(zip(served, expected, strict=True))
@@ -99,47 +126,56 @@ def check(url: str, records: list[dict[str, Any]], expected: list[float], ready_
     ]
     for i, record in enumerate(records):
         status, answer = _post(f"{url}/predict", record)
-        if status != 200 or answer["probability"] != expected[i]:
+        if status != 200 or answer[field] != expected[i]:
             problems.append(f"/predict record {i}: {status} {answer} (pipeline {expected[i]!r})")
-    bad = {**records[0], "carrier": "??"}
+    column = schema.input_columns()[0]
+    bad = {**records[0], column.name: broken_value(column)}
     status, answer = _post(f"{url}/predict", bad)
-    fields = [error.get("loc") for error in answer.get("detail", [])] if isinstance(answer, dict) else []
-    if not (400 <= status < 500 and ["carrier"] in fields):
-        problems.append(f"a bad record got {status} {answer}, expected a 4xx naming 'carrier'")
+    fields = [error.get("loc")[:1] for error in answer.get("detail", [])] if isinstance(answer, dict) else []
+    if not (400 <= status < 500 and [column.name] in fields):
+        problems.append(f"a bad record got {status} {answer}, expected a 4xx naming {column.name!r}")
     return problems
+
+
+def write_expected(path: Path, schema: Schema, model_file: Path, requests: Path | None) -> int:
+    records = json.loads(requests.read_text()) if requests else sample(schema)
+    predictions = expected_predictions(records, schema, model_file)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"records": records, "predictions": predictions}, indent=1) + "\n")
+    return len(records)
+
+
+def check_file(url: str, expected_file: Path, schema: Schema, ready_timeout_s: float) -> list[str]:
+    if not expected_file.exists():
+        raise DeployError(f"{expected_file} missing: run `python -m gitops_ml.deploy.smoke expected` first")
+    expected = json.loads(expected_file.read_text())
+    return check(url.rstrip("/"), expected["records"], expected["predictions"], schema, ready_timeout_s)
 
 
 @cli
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("sample", help=f"write {REQUESTS} from the test split")
-    expected_cmd = commands.add_parser("expected", help=f"score {REQUESTS} with the pipeline model")
+    expected_cmd = commands.add_parser("expected", help="score test records with the pipeline model")
     expected_cmd.add_argument("--model", type=Path, default=paths.MODEL)
+    expected_cmd.add_argument("--requests", type=Path, help="a JSON list of records (default: sample the test split)")
     check_cmd = commands.add_parser("check", help="smoke test a running service")
     check_cmd.add_argument("--url", required=True)
     check_cmd.add_argument("--ready-timeout", type=float, default=180)
     for command in (expected_cmd, check_cmd):
-        command.add_argument("--requests", type=Path, default=REQUESTS)
         command.add_argument("--expected", type=Path, default=EXPECTED)
     args = parser.parse_args(argv)
-    if args.command == "sample":
-        REQUESTS.parent.mkdir(parents=True, exist_ok=True)
-        REQUESTS.write_text(json.dumps(sample(), indent=1) + "\n")
-        print(f"wrote {REQUESTS}")
-    elif args.command == "expected":
-        probabilities = expected_probabilities(json.loads(args.requests.read_text()), args.model)
-        args.expected.parent.mkdir(parents=True, exist_ok=True)
-        args.expected.write_text(json.dumps(probabilities) + "\n")
-        print(f"wrote {args.expected} ({len(probabilities)} predictions of {args.model})")
-    else:
-        records = json.loads(args.requests.read_text())
-        problems = check(args.url.rstrip("/"), records, json.loads(args.expected.read_text()), args.ready_timeout)
-        for problem in problems:
-            print(f"FAIL {problem}", file=sys.stderr)
-        if problems:
-            return 1
-        print(f"smoke test passed: {len(records)} records equal the pipeline's, bad input refused")
+    schema = load_schema()
+    if args.command == "expected":
+        count = write_expected(args.expected, schema, args.model, args.requests)
+        print(f"wrote {args.expected} ({count} records and the predictions of {args.model})")
+        return 0
+    problems = check_file(args.url, args.expected, schema, args.ready_timeout)
+    for problem in problems:
+        print(f"FAIL {problem}", file=sys.stderr)
+    if problems:
+        return 1
+    print("smoke test passed: the records' predictions equal the pipeline's, bad input refused")
     return 0
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from gitops_ml.config import ConfigError, load_params
 from gitops_ml.drift import DriftInputError, check, decision
+from gitops_ml.schema import SchemaError, load_schema
 
 
 def _github_outputs(summary: dict, out_dir: Path) -> None:
@@ -39,9 +40,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     try:
-        params = load_params(args.params).drift
-        summary = check.run(params, args.source or None, args.out)
-    except (ConfigError, DriftInputError) as error:
+        params, schema = load_params(args.params), load_schema()
+        params.check_against(schema)
+        summary = check.run(params.drift, schema, params.project.identifier, args.source or None, args.out)
+    except (ConfigError, SchemaError, DriftInputError) as error:
         print(f"drift: {error}", file=sys.stderr)
         return 2
     print(decision.render_markdown(summary), end="")

@@ -14,23 +14,17 @@ from typing import Any
 
 import pandas as pd
 
-from gitops_ml import schema
 from gitops_ml.config import PREDICTION_COLUMN, DriftParams
 from gitops_ml.drift import DriftInputError
 
 
-def _is_categorical(name: str, frame: pd.DataFrame) -> bool:
-    """The schema's kind; a column the schema does not declare (benchmarks) goes by its dtype."""
-    column = schema.by_name().get(name)
-    if column is not None:
-        return column.kind == "category"
-    return not pd.api.types.is_numeric_dtype(frame[name])
-
-
-def _definition(columns: list[str], frame: pd.DataFrame):
+def _definition(columns: list[str], frame: pd.DataFrame, categorical: list[str] | None):
+    """Categorical by the schema's kinds; without them (benchmarks) by dtype."""
     from evidently import DataDefinition
 
-    categorical = [name for name in columns if _is_categorical(name, frame)]
+    if categorical is None:
+        categorical = [name for name in columns if not pd.api.types.is_numeric_dtype(frame[name])]
+    categorical = [name for name in columns if name in categorical]
     numerical = [name for name in columns if name not in categorical]
     return DataDefinition(numerical_columns=numerical, categorical_columns=categorical)
 
@@ -84,14 +78,20 @@ def column_results(snapshot_dict: dict) -> dict[str, dict]:
     return results
 
 
-def compare(reference: pd.DataFrame, current: pd.DataFrame, feature_columns: list[str], params: DriftParams):
+def compare(
+    reference: pd.DataFrame,
+    current: pd.DataFrame,
+    feature_columns: list[str],
+    params: DriftParams,
+    categorical: list[str] | None = None,
+):
     """Run Evidently; returns (results per column, snapshot). The prediction is compared when
-    both tables carry it."""
+    both tables carry it. ``categorical``: the schema's category columns (None: by dtype)."""
     from evidently import Dataset
 
     compare_prediction = PREDICTION_COLUMN in reference.columns and PREDICTION_COLUMN in current.columns
     columns = feature_columns + ([PREDICTION_COLUMN] if compare_prediction else [])
-    definition = _definition(columns, reference)
+    definition = _definition(columns, reference, categorical)
     report = _report(feature_columns, compare_prediction, params)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # Evidently warns per column about dtype inference; we set the types

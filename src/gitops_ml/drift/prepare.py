@@ -18,12 +18,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from gitops_ml import schema
 from gitops_ml.config import PREDICTION_COLUMN
 from gitops_ml.drift import DriftInputError
+from gitops_ml.schema import Column, Schema
 
-# Columns that may travel with the data without being compared or reported as "extra".
-KNOWN_COLUMNS = {column.name for column in schema.COLUMNS} | {PREDICTION_COLUMN}
 EXAMPLES = 3
 
 
@@ -60,19 +58,21 @@ def _as_category(values: pd.Series) -> pd.Series:
     return values.astype(object).where(values.notna(), None).map(lambda value: value if value is None else str(value))
 
 
-def conform(frame: pd.DataFrame, role: str, columns: tuple[schema.Column, ...] | None = None) -> Prepared:
+def conform(frame: pd.DataFrame, role: str, schema: Schema, columns: tuple[Column, ...] | None = None) -> Prepared:
     """The drift columns of ``frame`` (plus the prediction, if present) with the schema's types."""
     columns = schema.drift_columns() if columns is None else columns
+    # Columns that may travel with the data without being compared or reported as "extra".
+    known = {column.name for column in schema.columns} | {PREDICTION_COLUMN}
     if frame.empty:
         raise DriftInputError(f"{role} data has no rows")
     missing = [column.name for column in columns if column.name not in frame.columns]
     if missing:
         raise DriftInputError(
-            f"{role} data lacks the column(s) {', '.join(missing)} (required by src/gitops_ml/schema.py); "
+            f"{role} data lacks the column(s) {', '.join(missing)} (required by schema.yaml); "
             f"it has: {', '.join(map(str, frame.columns))}"
         )
     prepared = Prepared(pd.DataFrame(index=frame.index))
-    extra = sorted(str(name) for name in frame.columns if name not in KNOWN_COLUMNS)
+    extra = sorted(str(name) for name in frame.columns if name not in known)
     if extra:
         prepared.notes.append(f"{role}: ignored column(s) not in the schema: {', '.join(extra)}")
     for column in columns:
@@ -93,7 +93,7 @@ def conform(frame: pd.DataFrame, role: str, columns: tuple[schema.Column, ...] |
     return prepared
 
 
-def unseen_categories(reference: pd.DataFrame, current: pd.DataFrame, columns: tuple[schema.Column, ...]) -> list[str]:
+def unseen_categories(reference: pd.DataFrame, current: pd.DataFrame, columns: tuple[Column, ...]) -> list[str]:
     """Notes on category values the reference never had (they count as drift in the comparison)."""
     notes = []
     for column in columns:

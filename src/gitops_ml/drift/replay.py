@@ -1,12 +1,13 @@
-"""Replay later months' flights against a running service, so it writes real inference logs.
+"""Replay held-out records against a running service, so it writes real inference logs.
 
     make serve                      # in one terminal: the service on http://127.0.0.1:3000
-    make replay                     # in another: send the production window's flights
+    make replay                     # in another: send the production part's records
     make drift SOURCE=logs          # the drift check on what the service logged
 
 Records are the schema's input fields of the chosen source (default: the split stage's production
-window, Oct-Dec 2013, whose weather differs from the reference window), sent in batches to
-``/predict_batch`` with a progress bar. Refused batches are counted and the first refusal shown.
+part, a later period when the split is by time), sent in batches to ``/predict_batch`` (in time
+order when the schema has a timestamp) with a progress bar. Refused batches are counted and the
+first refusal shown.
 """
 
 from __future__ import annotations
@@ -20,15 +21,15 @@ import httpx
 import pandas as pd
 from tqdm import tqdm
 
-from gitops_ml import schema
 from gitops_ml.config import ConfigError, load_params
 from gitops_ml.drift import DriftInputError, sources
+from gitops_ml.schema import Schema, SchemaError, load_schema
 
 DEFAULT_URL = "http://127.0.0.1:3000"
 
 
-def to_records(frame: pd.DataFrame) -> list[dict]:
-    """JSON-ready request records: input fields only, local ISO times, missing values as null."""
+def to_records(frame: pd.DataFrame, schema: Schema) -> list[dict]:
+    """JSON-ready request records: input fields only, ISO times, missing values as null."""
     records = []
     columns = schema.input_columns()
     for row in frame[[column.name for column in columns]].itertuples(index=False):
@@ -90,14 +91,16 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     try:
-        table = sources.read_current(load_params().drift, args.source)
+        params, schema = load_params(), load_schema()
+        table = sources.read_current(params.drift, params.project.identifier, args.source)
         frame = table.frame.sample(n=min(args.rows, len(table.frame)), random_state=args.seed)
-        frame = frame.sort_values(schema.TIMESTAMP)  # traffic arrives in time order
-        records = to_records(frame)
+        if schema.timestamp:
+            frame = frame.sort_values(schema.timestamp)  # traffic arrives in time order
+        records = to_records(frame, schema)
         with httpx.Client(base_url=args.url, timeout=60) as client:
             wait_until_ready(client, args.wait)
             result = replay(client, records, args.batch_size, progress=True)
-    except (ConfigError, DriftInputError, KeyError) as error:
+    except (ConfigError, SchemaError, DriftInputError, KeyError) as error:
         print(f"replay: {error}", file=sys.stderr)
         return 2
     except httpx.HTTPError as error:

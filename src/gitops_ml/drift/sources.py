@@ -3,21 +3,16 @@
 
 from __future__ import annotations
 
-import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
-from gitops_ml import paths
+from gitops_ml import inference_log, paths
 from gitops_ml.config import PREDICTION_COLUMN, DriftParams, LogsParams
 from gitops_ml.drift import DriftInputError
-
-# Fields the service logs next to the inputs (bentoml.monitor adds the three preserved columns).
-LOGGED_PROBABILITY = "probability"
-LOGGED_LABEL = "label"
-LOG_BOOKKEEPING = ("timestamp", "request_id", "trace_id", LOGGED_LABEL)
+from gitops_ml.tables import TableError
+from gitops_ml.tables import read_table as read_any_table
 
 
 @dataclass(frozen=True)
@@ -28,49 +23,30 @@ class Table:
 
 def read_table(location: str) -> pd.DataFrame:
     """A parquet or CSV file, local or at an fsspec URL (s3://, gs://, https://...)."""
-    lowered = location.lower().split("?")[0]
     try:
-        if lowered.endswith((".csv", ".csv.gz", ".csv.zip")):
-            return pd.read_csv(location)
-        if lowered.endswith((".parquet", ".pq")) or Path(location).is_dir():
-            return pd.read_parquet(location)
-    except FileNotFoundError:
-        raise DriftInputError(f"{location}: no such file") from None
-    except ImportError as error:  # an fsspec protocol whose driver (s3fs, gcsfs...) is not installed
-        raise DriftInputError(f"{location}: cannot open ({error})") from None
-    except Exception as error:  # pandas/pyarrow/fsspec raise many types for a bad file; all mean "unreadable"
-        raise DriftInputError(f"{location}: unreadable ({type(error).__name__}: {error})") from None
-    raise DriftInputError(f"{location}: unknown format (expected a .parquet or .csv file, or a parquet directory)")
+        return read_any_table(location)
+    except TableError as error:
+        raise DriftInputError(str(error)) from None
 
 
 def read_reference() -> Table:
     path = paths.split_file("reference")
     if not path.exists():
         raise DriftInputError(f"{path} is missing: run the pipeline first (`make run`, or `dvc pull`)")
-    return Table(read_table(str(path)), f"reference window ({path})")
+    return Table(read_table(str(path)), f"reference part ({path})")
 
 
-# The service reads its log directory from this variable too (gitops_ml.inference_log): when it
-# is set, the check looks where the service writes.
-LOG_DIR_ENV = "INFERENCE_LOG_DIR"
+def log_dir(logs: LogsParams, monitor: str) -> Path:
+    return inference_log.data_dir(inference_log.log_root(logs.path), monitor)
 
 
-def log_dir(logs: LogsParams) -> Path:
-    return Path(os.environ.get(LOG_DIR_ENV) or logs.path) / logs.monitor / "data"
-
-
-def log_files(logs: LogsParams) -> list[Path]:
-    """bentoml.monitor's default writer: <log_path>/<monitor name>/data/data.<worker>.log, rotated
-    daily into data.<worker>.log.<date> files."""
-    return sorted(log_dir(logs).glob("data.*.log*"))
-
-
-def read_logs(logs: LogsParams) -> Table:
-    files = log_files(logs)
-    where = log_dir(logs)
+def read_logs(logs: LogsParams, monitor: str) -> Table:
+    root = inference_log.log_root(logs.path)
+    files = inference_log.data_files(root, monitor)
+    where = inference_log.data_dir(root, monitor)
     if not files:
         raise DriftInputError(
-            f"no inference logs in {where}/ (expected data.*.log from bentoml.monitor({logs.monitor!r})); "
+            f"no inference logs in {where}/ (expected data.*.log from bentoml.monitor({monitor!r})); "
             "serve the model and send it traffic first (`make serve`, `make replay`)"
         )
     records, bad_lines = [], 0
@@ -79,34 +55,27 @@ def read_logs(logs: LogsParams) -> Table:
             lines = file.read_text().splitlines()
         except OSError as error:
             raise DriftInputError(f"{file}: unreadable ({error})") from None
-        for line in lines:
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError:
-                bad_lines += 1  # e.g. a line cut short by a crash; the rest of the log is still good
-                continue
-            if isinstance(record, dict):
-                records.append(record)
-            else:
-                bad_lines += 1
+        parsed, bad = inference_log.parse_lines(lines)
+        records += parsed
+        bad_lines += bad
     frame = pd.DataFrame.from_records(records)
-    if LOGGED_PROBABILITY in frame.columns:
-        frame = frame.rename(columns={LOGGED_PROBABILITY: PREDICTION_COLUMN})
-    frame = frame.drop(columns=[name for name in LOG_BOOKKEEPING if name in frame.columns])
+    # What was served is compared as the prediction: the probability (classification) or the number.
+    if inference_log.PROBABILITY in frame.columns:
+        frame = frame.rename(columns={inference_log.PROBABILITY: PREDICTION_COLUMN})
+    bookkeeping = (*inference_log.BOOKKEEPING, inference_log.LABEL)
+    frame = frame.drop(columns=[name for name in bookkeeping if name in frame.columns])
     description = f"inference logs ({where}/, {len(files)} file(s)"
     description += f", {bad_lines} unreadable line(s) skipped)" if bad_lines else ")"
     return Table(frame, description)
 
 
-def read_current(params: DriftParams, source: str | None = None) -> Table:
+def read_current(params: DriftParams, monitor: str, source: str | None = None) -> Table:
     source = source or params.source
     if source == "production":
         path = paths.split_file("production")
         if not path.exists():
             raise DriftInputError(f"{path} is missing: run the pipeline first (`make run`, or `dvc pull`)")
-        return Table(read_table(str(path)), f"production window ({path})")
+        return Table(read_table(str(path)), f"production part ({path})")
     if source == "logs":
-        return read_logs(params.logs)
+        return read_logs(params.logs, monitor)
     return Table(read_table(source), source)

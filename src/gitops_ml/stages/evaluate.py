@@ -90,6 +90,14 @@ def log_to_mlflow(params: Params, run_id: str | None, metrics: dict) -> None:
         mlflow.log_artifact(str(paths.SLICES))
 
 
+# The plot data evaluate writes per task (reports/plots/<name>.json, reports/figures/<name>.png);
+# dvc.yaml declares all of them.
+PLOTS = {
+    "classification": ("roc", "precision_recall", "calibration", "confusion", "feature_importance"),
+    "regression": ("predicted_vs_actual", "residuals", "feature_importance"),
+}
+
+
 def remove_stale(directory, pattern: str, current: dict) -> None:
     """Plots of another task (the schema changed) must not linger in the reports."""
     for path in directory.glob(pattern):
@@ -105,7 +113,10 @@ def plot_data(card: ModelCard, target: np.ndarray, predicted: np.ndarray) -> dic
             "calibration": calibration_points(target, predicted),
             "confusion": confusion_counts(target, predicted, card.threshold),
         }
-    return {"predicted_vs_actual": predicted_vs_actual(target, predicted), "residuals": residual_histogram(target, predicted)}
+    return {
+        "predicted_vs_actual": predicted_vs_actual(target, predicted),
+        "residuals": residual_histogram(target, predicted),
+    }
 
 
 def evaluate(params: Params, schema: Schema) -> dict:

@@ -38,7 +38,8 @@ def ingest(params: Params, schema: Schema) -> pd.DataFrame:
     dropped = len(table.columns) - len(schema.columns)
     table = sample(table, params.data.sample_fraction, params.data.seed, schema.key)
     write_parquet(paths.RAW, table)
-    print(f"ingest: {len(table)} rows from {source}" + (f" ({dropped} leakage column(s) kept for validation)" if dropped else ""))
+    kept = f" ({dropped} leakage column(s) kept for validation to refuse)" if dropped else ""
+    print(f"ingest: {len(table)} rows from {source}{kept}")
     return table
 
 
