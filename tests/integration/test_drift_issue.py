@@ -25,13 +25,13 @@ def summary(status: str) -> dict:
         "reference": {"description": "reference window", "rows": 5000, "sampled_rows": 5000},
         "current": {"description": "production window", "rows": 4000, "sampled_rows": 4000},
         "columns": {
-            "temp": {
+            "x1": {
                 "method": "Wasserstein distance (normed)",
                 "threshold": 0.1,
                 "score": 1.2 if drifted else 0.01,
                 "drifted": drifted,
             },
-            "origin": {"method": "Jensen-Shannon distance", "threshold": 0.1, "score": 0.01, "drifted": False},
+            "segment": {"method": "Jensen-Shannon distance", "threshold": 0.1, "score": 0.01, "drifted": False},
         },
         "all_null": [],
         "prediction": None,
@@ -73,7 +73,7 @@ def test_drift_opens_one_issue_updates_it_and_closes_it_when_cleared(github, tmp
     assert "opened issue #1" in check(tmp_path, decision.DRIFT, capsys)
     [issue] = drift_issues(github)
     assert issue["state"] == "open" and issue["title"] == "Data drift detected"
-    assert "| temp | **yes** |" in issue["body"]
+    assert "| x1 | **yes** |" in issue["body"]
     assert f"{github.base_url}/owner/repo/actions/runs/77" in issue["body"]
 
     for _ in range(2):  # reruns while drifting: comments, never a second issue

@@ -30,29 +30,29 @@ def summary(drifted: list[str], stable: list[str], rows: int = 1000, **extra) ->
 
 
 def test_below_the_share_is_no_drift():
-    decision = decide(summary(["temp", "dewp"], ["carrier", "origin", "dest", "distance", "humid"]), PARAMS)
+    decision = decide(summary(["x1", "x2"], ["segment", "region", "code", "size", "x4"]), PARAMS)
     assert decision["status"] == NO_DRIFT
-    assert decision["drifted_columns"] == ["temp", "dewp"]
+    assert decision["drifted_columns"] == ["x1", "x2"]
     assert decision["share"] == pytest.approx(2 / 7)
     assert not decision["dataset_drift"] and decision["reasons"] == []
 
 
 def test_reaching_the_share_is_drift_and_names_the_columns():
-    decision = decide(summary(["temp", "dewp", "pressure"], ["carrier", "origin", "dest", "distance"]), PARAMS)
+    decision = decide(summary(["x1", "x2", "x3"], ["segment", "region", "code", "size"]), PARAMS)
     assert decision["status"] == DRIFT and decision["dataset_drift"]
-    assert "temp, dewp, pressure" in decision["reasons"][0]
+    assert "x1, x2, x3" in decision["reasons"][0]
 
 
 def test_a_column_with_no_values_counts_as_drifted():
-    data = summary(["temp"], ["carrier", "origin"], all_null=["humid"])
+    data = summary(["x1"], ["segment", "region"], all_null=["x4"])
     decision = decide(data, PARAMS)
-    assert decision["drifted_columns"] == ["temp", "humid"]
+    assert decision["drifted_columns"] == ["x1", "x4"]
     assert decision["compared_columns"] == 4
     assert decision["status"] == DRIFT
 
 
 def test_prediction_drift_alone_is_drift():
-    data = summary([], ["carrier", "origin", "temp"], prediction=result(0.2, True))
+    data = summary([], ["segment", "region", "x1"], prediction=result(0.2, True))
     decision = decide(data, PARAMS)
     assert decision["status"] == DRIFT and decision["prediction_drift"] and not decision["dataset_drift"]
 
@@ -60,10 +60,10 @@ def test_prediction_drift_alone_is_drift():
 def test_performance_drop_beyond_the_allowance_is_drift():
     dropped = performance_change("roc_auc", current=0.66, baseline=0.74, max_drop=0.05)
     assert dropped["drifted"] and dropped["worsening"] == pytest.approx(0.08)
-    assert decide(summary([], ["temp"], performance=dropped), PARAMS)["status"] == DRIFT
+    assert decide(summary([], ["x1"], performance=dropped), PARAMS)["status"] == DRIFT
     held = performance_change("roc_auc", current=0.72, baseline=0.74, max_drop=0.05)
     assert not held["drifted"]
-    assert decide(summary([], ["temp"], performance=held), PARAMS)["status"] == NO_DRIFT
+    assert decide(summary([], ["x1"], performance=held), PARAMS)["status"] == NO_DRIFT
 
 
 def test_lower_is_better_metrics_worsen_upwards():
@@ -72,13 +72,13 @@ def test_lower_is_better_metrics_worsen_upwards():
 
 
 def test_too_few_rows_decide_nothing():
-    decision = decide(summary(["temp", "dewp", "humid"], [], rows=99), PARAMS)
+    decision = decide(summary(["x1", "x2", "x4"], [], rows=99), PARAMS)
     assert decision["status"] == INSUFFICIENT
     assert "min_rows" in decision["reasons"][0] and "99" in decision["reasons"][0]
 
 
 def test_markdown_lists_drifted_columns_first_with_reasons_and_notes():
-    data = summary(["temp"], ["carrier"], all_null=["humid"], prediction=result(0.02, False))
+    data = summary(["x2"], ["c1"], all_null=["x1"], prediction=result(0.02, False))
     data["notes"] = ["current: ignored column(s) not in the schema: x"]
     data["decision"] = decide(data, PARAMS)
     markdown = render_markdown(data, report_url="https://example.test/run/1")
@@ -86,7 +86,7 @@ def test_markdown_lists_drifted_columns_first_with_reasons_and_notes():
     table = [
         line for line in markdown.splitlines() if line.startswith("| ") and "Column" not in line and "---" not in line
     ]
-    assert [row.split("|")[1].strip() for row in table] == ["humid", "temp", "carrier", "prediction (model output)"]
+    assert [row.split("|")[1].strip() for row in table] == ["x1", "x2", "c1", "prediction (model output)"]
     assert "all values missing" in table[0]
     assert "https://example.test/run/1" in markdown and "ignored column(s)" in markdown
 
