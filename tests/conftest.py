@@ -34,3 +34,22 @@ def pytest_collection_finish(session):
     ungrouped = [nodeid for nodeid in grouped if "@" not in nodeid]
     if ungrouped:
         raise pytest.UsageError(f"--dist loadgroup ignored xdist_group for {len(ungrouped)} tests, e.g. {ungrouped[0]}")
+
+
+@pytest.fixture(scope="session")
+def contract_repos(tmp_path_factory):
+    """Per built-in contract (tests/schemas/), a project repo on generated data after one full
+    `dvc repro`, results committed; built on first use, shared read-only by a worker's tests."""
+    from tests.support.project import make_contract_repo
+
+    built: dict[str, Path] = {}
+
+    def get(name: str) -> Path:
+        if name not in built:
+            repo = make_contract_repo(tmp_path_factory.mktemp(f"contract-{name}") / "repo", name)
+            run(["dvc", "repro"], repo)
+            commit_all(repo, "reproduce pipeline")
+            built[name] = repo
+        return built[name]
+
+    return get

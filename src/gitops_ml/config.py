@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from gitops_ml.schema import Schema
 
 PARAMS_FILE = Path("params.yaml")
+EXAMPLE_PREFIX = "example:"  # data.source: example:<name> loads a bundled worked example
 
 Fraction = Annotated[float, Field(gt=0, le=1)]
 
@@ -79,7 +80,7 @@ class Fractions(Frozen):
 class SplitParams(Frozen):
     # time: windows of the schema's timestamp (the model is tested on a later period, as in
     # production). random: seeded fractions, for tables without time; the drift reference is then
-    # the training rows.
+    # the test rows.
     by: Literal["time", "random"] = "time"
     train: Window | None = None
     test: Window | None = None

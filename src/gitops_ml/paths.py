@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+SOURCE = Path("reports/source.json")  # what data.source is, and a fingerprint of its content
 RAW = Path("data/raw/table.parquet")
 VALIDATION_REPORT = Path("reports/validation.json")
 

@@ -74,9 +74,9 @@ class ModelService:
     @bentoml.api(route="/predict")
     async def predict(self, record: Record, /) -> Prediction:  # type: ignore[valid-type]
         """Score one record."""
-        outputs = await self._score_merged([record])
-        self._log([record], outputs[0])
-        return self._answers(outputs[0])[0]
+        outputs = await self._score_merged([record])  # this request's share of a merged call
+        self._log([record], outputs)
+        return self._answers(outputs)[0]
 
     @bentoml.api(route="/predict_batch")
     async def predict_batch(self, records: Batch) -> list[Prediction]:  # type: ignore[valid-type]

@@ -14,9 +14,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from gitops_ml.config import EXAMPLE_PREFIX
 from gitops_ml.schema import Column, Schema
 
-EXAMPLE_PREFIX = "example:"
 FORMATS = {".csv": "csv", ".tsv": "csv", ".txt": "csv", ".parquet": "parquet", ".pq": "parquet"}
 COMPRESSIONS = (".gz", ".bz2", ".zip", ".xz", ".zst")
 

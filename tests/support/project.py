@@ -89,6 +89,52 @@ def make_repo(dest: Path, overrides: dict[str, Any] | None = None) -> Path:
     return dest
 
 
+# A built-in contract's project: generated rows (tests/support/data.py) in a CSV the template
+# reads like any team's table, and params fitted to it as `make schema` would (no timestamp:
+# a seeded random split).
+CONTRACT_ROWS = 3000
+
+
+def contract_params(name: str, schema) -> dict[str, Any]:
+    gates = {
+        "classification": {"roc_auc": {"minimum": 0.6, "abs_tolerance": 0.02}, "log_loss": {"abs_tolerance": 0.02}},
+        "regression": {"r2": {"minimum": 0.3, "abs_tolerance": 0.02}, "rmse": {"rel_tolerance": 0.05}},
+    }[schema.task]
+    gates["latency_single_row_ms_p50"] = {"maximum": 1000, "vs_baseline": False}
+    slices = [c.name for c in schema.input_columns() if c.categories is not None][:2]
+    return {
+        "project.name": name,
+        "data": {"source": f"data/{name}.csv", "format": None, "options": {}, "sample_fraction": 1.0, "seed": 42},
+        "split": {"by": "random", "fractions": {"train": 0.7, "test": 0.15, "production": 0.15}, "seed": 42},
+        "validate.min_rows": 100,
+        "train.threshold": 0.5,
+        "train.hist_gradient_boosting.max_iter": 60,
+        "evaluate.slices": slices,
+        "evaluate.min_slice_rows": 30,
+        "gate.metrics": gates,
+        "drift.performance": {"metric": None, "max_drop": None},
+        "drift.columns": {},
+        "drift.min_rows": 100,
+    }
+
+
+def make_contract_repo(dest: Path, name: str) -> Path:
+    """A project repo on a built-in contract (tests/schemas/<name>.yaml) with generated data."""
+    from tests.support.data import BUILT_IN, contract, valid_frame
+
+    make_repo(dest)
+    schema = contract(name)
+    shutil.copy2(BUILT_IN[name], dest / "schema.yaml")
+    (dest / "data").mkdir(exist_ok=True)
+    valid_frame(CONTRACT_ROWS, seed=11, schema=schema).to_csv(dest / "data" / f"{name}.csv", index=False)
+    set_params(dest, {key: value for key, value in contract_params(name, schema).items() if "." in key})
+    params = yaml.safe_load((dest / "params.yaml").read_text())
+    params.update({key: value for key, value in contract_params(name, schema).items() if "." not in key})
+    (dest / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    commit_all(dest, f"the {name} contract")
+    return dest
+
+
 def commit_all(repo: Path, message: str) -> None:
     run(["git", "add", "-A"], repo)
     run(["git", "commit", "-q", "--allow-empty", "-m", message], repo)

@@ -21,7 +21,8 @@ from typing import Any
 import httpx
 import pandas as pd
 
-from gitops_ml import schema
+from gitops_ml.schema import Schema
+from tests.support.data import contract
 from tests.support.project import VENV_BIN, env_for, run
 
 READY_TIMEOUT_S = 240  # a cold `bentoml serve` is ~10 s; allow for a loaded 2-core machine
@@ -92,10 +93,10 @@ def wait_ready(url: str, process: subprocess.Popen | None = None, log: Path | No
     raise AssertionError(f"{url} not ready after {READY_TIMEOUT_S} s:\n{log.read_text() if log else ''}")
 
 
-def to_record(row: dict[str, Any]) -> dict[str, Any]:
+def to_record(row: dict[str, Any], schema: Schema | None = None) -> dict[str, Any]:
     """A pipeline row -> a request record (inputs only; timestamps as ISO text, NaN as null)."""
     record = {}
-    for column in schema.input_columns():
+    for column in (schema or contract()).input_columns():
         value = row[column.name]
         if isinstance(value, pd.Timestamp):
             value = value.isoformat()
@@ -105,11 +106,20 @@ def to_record(row: dict[str, Any]) -> dict[str, Any]:
     return record
 
 
-def to_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    return [to_record(row) for row in frame.to_dict(orient="records")]
+def to_records(frame: pd.DataFrame, schema: Schema | None = None) -> list[dict[str, Any]]:
+    return [to_record(row, schema) for row in frame.to_dict(orient="records")]
 
 
-def read_log_lines(log_dir: Path, monitor: str = "flight_delay") -> list[dict[str, Any]]:
+def shipped_monitor() -> str:
+    """The shipped project's inference-log monitor (params.yaml project.name, underscored)."""
+    from gitops_ml.config import load_params
+    from tests.support.project import ROOT
+
+    return load_params(ROOT / "params.yaml").project.identifier
+
+
+def read_log_lines(log_dir: Path, monitor: str | None = None) -> list[dict[str, Any]]:
+    monitor = monitor or shipped_monitor()
     lines = []
     for path in sorted((log_dir / monitor / "data").glob("data.*.log*")):
         lines += [json.loads(line) for line in path.read_text().splitlines() if line.strip()]

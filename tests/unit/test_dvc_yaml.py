@@ -26,7 +26,11 @@ def test_each_stage_runs_its_module_and_depends_on_it():
 
 
 def test_each_stage_tracks_its_params_section():
-    sections = {name: [name] for name in DVC["stages"]} | {"ingest": ["data"], "train": ["project", "train"]}
+    sections = {name: [name] for name in DVC["stages"]} | {
+        "source": ["data.source", "data.options"],
+        "ingest": ["data"],
+        "train": ["project", "train"],
+    }
     assert {name: stage.get("params") for name, stage in DVC["stages"].items()} == sections
 
 
@@ -35,6 +39,7 @@ def test_declared_outputs_are_the_paths_the_code_writes():
     for stage in DVC["stages"].values():
         outs |= _names(stage.get("outs", [])) | _names(stage.get("metrics", []))
     expected = {
+        paths.SOURCE,
         paths.RAW,
         paths.VALIDATION_REPORT,
         paths.SPLIT_SUMMARY,

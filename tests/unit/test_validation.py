@@ -78,7 +78,8 @@ def test_null_limit_is_a_fraction_checked_at_its_boundary(schema):
     column = pick(schema, nullable=True)
     frame = valid_frame(1000, schema=schema).copy()
     frame[column.name] = frame[column.name].astype(object if column.kind == "category" else "float64")
-    frame.loc[:, column.name] = frame[column.name].where(frame[column.name].notna(), frame[column.name].dropna().iloc[0])
+    present = frame[column.name].dropna().iloc[0]
+    frame.loc[:, column.name] = frame[column.name].where(frame[column.name].notna(), present)
     allowed = int(column.max_null_fraction * len(frame))
     missing = None if column.kind == "category" else np.nan
     at_limit = _set(frame, column.name, missing, slice(0, allowed))

@@ -61,6 +61,14 @@ def labels_for(card: ModelCard, metrics: dict[str, Any], commit: str) -> dict[st
     return labels
 
 
+def store_metadata(card: ModelCard, metrics: dict[str, Any]) -> dict[str, Any]:
+    """BentoML keeps only basic values in metadata: no nulls (unset card fields, NaN metrics)."""
+    return {
+        "card": card.model_dump(exclude_none=True),
+        "metrics": {name: value for name, value in metrics.items() if value is not None},
+    }
+
+
 def store_model(model_file: Path, card: ModelCard, metrics: dict[str, Any], commit: str) -> str:
     """Create ``<project>:<version>`` in the store (or find it there); returns the tag."""
     import bentoml
@@ -73,7 +81,7 @@ def store_model(model_file: Path, card: ModelCard, metrics: dict[str, Any], comm
     except NotFound:
         pass
     with bentoml.models.create(
-        tag, labels=labels_for(card, metrics, commit), metadata={"card": card.model_dump(), "metrics": metrics}
+        tag, labels=labels_for(card, metrics, commit), metadata=store_metadata(card, metrics)
     ) as model:
         shutil.copyfile(model_file, model.path_of(MODEL_FILE))
         write_with(model.path_of(CARD_FILE), lambda tmp: tmp.write_text(card.to_json()))

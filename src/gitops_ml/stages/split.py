@@ -3,7 +3,9 @@
 With a timestamp (``split.by: time``) the parts are time windows: the model is always tested on a
 period after the one it learned from, as it will be used in production. Without one
 (``split.by: random``) they are seeded fractions, stable per row when the schema has a key (a row
-keeps its part when others are added); the drift reference is then the training rows.
+keeps its part when others are added); the drift reference is then the test rows: held out like
+production, so the model's predictions on both are comparable (on its training rows they would be
+overconfident, and the prediction drift check would see that as drift).
 Rows without a target are dropped here (validate counted them).
 """
 
@@ -43,7 +45,7 @@ def random_parts(frame: pd.DataFrame, split: SplitParams, key: tuple[str, ...]) 
         "test": frame[(draw >= train_end) & (draw < test_end)],
         "production": frame[draw >= test_end],
     }
-    parts["reference"] = parts["train"]
+    parts["reference"] = parts["test"]
     return {name: part.reset_index(drop=True) for name, part in parts.items()}
 
 

@@ -3,18 +3,18 @@ and (once per test session and worker) a Bento built from the reproduced pipelin
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
 import joblib
 import pytest
 
-from gitops_ml import schema
-from gitops_ml.config import TrainParams
-from gitops_ml.features import model_inputs
+from gitops_ml.config import TrainParams, load_params
+from gitops_ml.features import model_inputs, target_values
 from gitops_ml.model import build_pipeline
-from tests.support.data import valid_frame
+from gitops_ml.stages.train import make_card
+from tests.support.data import contract, valid_frame
+from tests.support.project import ROOT
 from tests.support.serving import build_bento, serving
 
 THRESHOLD = 0.35
@@ -36,18 +36,14 @@ def model_store(tmp_path):
 def small_model(tmp_path_factory) -> Path:
     """A pipeline model fitted on synthetic schema-valid rows, with its card (like models/)."""
     directory = tmp_path_factory.mktemp("small-model")
-    frame = valid_frame(3000, seed=1)
-    frame["dest"] = frame["dest"].str[:1] + "AA"  # boosted trees take at most 255 categories
-    params = TrainParams(threshold=THRESHOLD, hist_gradient_boosting={"max_iter": 30})
-    pipeline = build_pipeline(params).fit(model_inputs(frame), frame[schema.TARGET])
+    schema = contract()
+    frame = valid_frame(3000, seed=1, schema=schema)
+    train = TrainParams(threshold=THRESHOLD, hist_gradient_boosting={"max_iter": 30})
+    pipeline = build_pipeline(train, schema).fit(model_inputs(frame, schema), target_values(frame, schema))
     joblib.dump(pipeline, directory / "model.joblib")
-    card = {
-        "model": params.model,
-        "threshold": THRESHOLD,
-        "inputs": [column.name for column in schema.input_columns()],
-        "mlflow_run_id": "0123456789abcdef",
-    }
-    (directory / "model.json").write_text(json.dumps(card))
+    params = load_params(ROOT / "params.yaml").model_copy(update={"train": train})
+    card = make_card(params, schema, len(frame), run_id="0123456789abcdef")
+    (directory / "model.json").write_text(card.to_json())
     return directory
 
 

@@ -1,6 +1,7 @@
-"""The service's HTTP contract, in-process: BentoML's ASGI app of FlightDelay (its model service
-instantiated locally) driven by Starlette's test client. Bad input gets a 4xx naming the field and
-never a 5xx; good input gets the pipeline model's own probabilities, logged for the drift check."""
+"""The service's HTTP contract, in-process: BentoML's ASGI app of ModelService (its model service
+instantiated locally, for the shipped schema.yaml) driven by Starlette's test client. Bad input gets
+a 4xx naming the field and never a 5xx; good input gets the pipeline model's own predictions,
+logged for the drift check. Fields are picked from the schema by kind, never by name."""
 
 from __future__ import annotations
 
@@ -10,12 +11,21 @@ import joblib
 import numpy as np
 import pytest
 
-from gitops_ml import schema
 from gitops_ml.deploy.import_model import store_model
 from gitops_ml.features import model_inputs
-from gitops_ml.request_models import MAX_BATCH_RECORDS, example_record
-from tests.support.data import valid_frame
-from tests.support.serving import read_log_lines, to_records
+from gitops_ml.model import predict
+from gitops_ml.model_card import ModelCard
+from gitops_ml.request_models import MAX_BATCH_RECORDS
+from gitops_ml.request_models import example_record as schema_example
+from tests.support.data import contract, pick, valid_frame
+from tests.support.serving import read_log_lines, shipped_monitor, to_records
+
+SCHEMA = contract()
+OUTPUTS = ("probability", "label") if SCHEMA.task == "classification" else ("prediction",)
+
+
+def example_record() -> dict:
+    return schema_example(SCHEMA)
 
 
 @pytest.fixture(scope="module")
@@ -26,16 +36,16 @@ def client(small_model, tmp_path_factory):
     from bentoml._internal.monitoring import api as monitoring_api
     from starlette.testclient import TestClient
 
-    from gitops_ml.service import FlightDelay
+    from gitops_ml.service import ModelService
 
     tmp = tmp_path_factory.mktemp("inprocess")
     BentoMLContainer.model_store.set(ModelStore(str(tmp / "models")))
-    card = json.loads((small_model / "model.json").read_text())
-    store_model(small_model / "model.joblib", card, {"roc_auc": 0.7}, commit="abc123")
+    card = ModelCard.read(small_model / "model.json")
+    store_model(small_model / "model.joblib", card, {"rows": 3000}, commit="abc123")
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("INFERENCE_LOG_DIR", str(tmp / "logs"))
         patch.setattr(monitoring_api, "_MONITOR_INSTANCES", {})  # a fresh monitor for this log dir
-        with TestClient(FlightDelay.to_asgi(), raise_server_exceptions=False) as test_client:
+        with TestClient(ModelService.to_asgi(), raise_server_exceptions=False) as test_client:
             test_client.log_dir = tmp / "logs"
             yield test_client
     BentoMLContainer.model_store.reset()
@@ -51,53 +61,77 @@ def test_health_endpoints(client):
 
 
 def test_predictions_equal_the_pipeline_models(client, small_model):
-    rows = valid_frame(50, seed=7)
-    rows.loc[rows.index[:10], ["wind_gust", "pressure"]] = np.nan  # nullable columns sent as null
-    expected = joblib.load(small_model / "model.joblib").predict_proba(model_inputs(rows))[:, 1]
+    rows = valid_frame(50, seed=7, schema=SCHEMA)
+    nullable = [c.name for c in SCHEMA.input_columns() if c.nullable and c.numeric]
+    rows.loc[rows.index[:10], nullable] = np.nan  # nullable columns sent as null
+    card = ModelCard.read(small_model / "model.json")
+    expected = predict(joblib.load(small_model / "model.joblib"), model_inputs(rows, SCHEMA), SCHEMA.task)
 
     batch = client.post("/predict_batch", json={"records": to_records(rows)})
     single = [client.post("/predict", json=record) for record in to_records(rows.head(5))]
 
     assert batch.status_code == 200, batch.text
     answers = batch.json()
-    assert [answer["probability"] for answer in answers] == expected.tolist()
-    assert [answer["label"] for answer in answers] == (expected >= 0.35).astype(int).tolist()
+    assert [answer[OUTPUTS[0]] for answer in answers] == expected.tolist()
+    if SCHEMA.task == "classification":
+        labels = [card.positive_label if p >= card.threshold else card.negative_label for p in expected]
+        assert [answer["label"] for answer in answers] == labels
     assert {answer["model_version"] for answer in answers} == {answers[0]["model_version"]}
-    assert answers[0]["model_version"].startswith("flight-delay:")
+    assert answers[0]["model_version"].startswith(f"{card.project}:")
     assert [response.json() for response in single] == answers[:5]
 
 
 def test_every_scored_record_is_logged_with_its_prediction(client):
-    records = to_records(valid_frame(20, seed=3))
+    records = to_records(valid_frame(20, seed=3, schema=SCHEMA))
     logged_before = len(read_log_lines(client.log_dir))
     client.post("/predict_batch", json={"records": records})
     answer = client.post("/predict", json=records[0]).json()
 
     lines = read_log_lines(client.log_dir)[logged_before:]
     assert len(lines) == 21
-    inputs = [column.name for column in schema.input_columns()]
-    assert set(lines[0]) == {*inputs, "probability", "label", "timestamp", "request_id", "trace_id"}
+    inputs = SCHEMA.input_names()
+    assert set(lines[0]) == {*inputs, *OUTPUTS, "timestamp", "request_id", "trace_id"}
     assert [{name: line[name] for name in inputs} for line in lines[:20]] == records
-    assert (lines[-1]["probability"], lines[-1]["label"]) == (answer["probability"], answer["label"])
-    schema_line = json.loads(next((client.log_dir / "flight_delay" / "schema").glob("schema.*.log")).read_text())
+    assert [lines[-1][name] for name in OUTPUTS] == [answer[name] for name in OUTPUTS]
+    schema_dir = client.log_dir / shipped_monitor() / "schema"
+    schema_line = json.loads(next(schema_dir.glob("schema.*.log")).read_text())
     roles = {column["name"]: column["role"] for column in schema_line["columns"]}
-    assert roles == {**dict.fromkeys(inputs, "feature"), "probability": "prediction", "label": "prediction"}
+    assert roles == {**dict.fromkeys(inputs, "feature"), **dict.fromkeys(OUTPUTS, "prediction")}
 
 
-WHEN = "scheduled_departure"
-BAD_RECORDS = {
-    "missing field": ({k: v for k, v in example_record().items() if k != "origin"}, "origin"),
-    "extra field": ({**example_record(), "dep_delay": 12}, "dep_delay"),
-    "wrong type": ({**example_record(), "distance": "far"}, "distance"),
-    "number as text": ({**example_record(), "temp": "71.5"}, "temp"),
-    "out of range": ({**example_record(), "humid": 140.0}, "humid"),
-    "unknown category": ({**example_record(), "carrier": "ZZ"}, "carrier"),
-    "pattern": ({**example_record(), "dest": "lax"}, "dest"),
-    "null where not nullable": ({**example_record(), "distance": None}, "distance"),
-    "timestamp with offset": ({**example_record(), WHEN: "2013-07-01T08:00:00Z"}, WHEN),
-    "timestamp as number": ({**example_record(), WHEN: 1372665600}, WHEN),
-    "timestamp out of window": ({**example_record(), WHEN: "0001-01-01T00:00:00"}, WHEN),
-}  # fmt: skip
+def _bad_records() -> dict[str, tuple[dict, str]]:
+    """Each way a record can break the schema, on a field of the right kind (cases the schema
+    gives no field for are left out)."""
+    good = example_record()
+    inputs = SCHEMA.input_columns()
+    first, numbers = inputs[0], [c for c in inputs if c.numeric]
+    cases = {
+        "missing field": ({k: v for k, v in good.items() if k != first.name}, first.name),
+        "extra field": ({**good, "undeclared_field": 12}, "undeclared_field"),
+    }
+    for column in numbers[:1]:
+        cases["wrong type"] = ({**good, column.name: "far"}, column.name)
+        cases["number as text"] = ({**good, column.name: "71.5"}, column.name)
+    ranged = [c for c in numbers if c.maximum is not None]
+    if ranged:
+        cases["out of range"] = ({**good, ranged[0].name: ranged[0].maximum + 1}, ranged[0].name)
+    for kind, case in (("categories", "unknown category"), ("pattern", "pattern")):
+        found = [c for c in inputs if c.kind == "category" and getattr(c, kind) is not None]
+        if found:
+            cases[case] = ({**good, found[0].name: "?? not allowed"}, found[0].name)
+    required = [c for c in inputs if not c.nullable]
+    if required:
+        cases["null where not nullable"] = ({**good, required[0].name: None}, required[0].name)
+    times = [c for c in inputs if c.kind == "datetime"]
+    if times:
+        when = times[0].name
+        cases["timestamp as number"] = ({**good, when: 1372665600}, when)
+        cases["timestamp out of window"] = ({**good, when: "0001-01-01T00:00:00"}, when)
+        cases["timestamp not a time"] = ({**good, when: "next tuesday"}, when)
+    return cases
+
+
+BAD_RECORDS = _bad_records()
 
 
 @pytest.mark.parametrize("case", sorted(BAD_RECORDS))
@@ -111,12 +145,21 @@ def test_bad_record_is_refused_naming_the_field(client, case):
     assert f"records.1.{field}" in field_errors(batch)
 
 
+def test_timestamps_with_an_offset_are_read_in_utc(client):
+    when = pick(SCHEMA, "datetime").name
+    local = client.post("/predict", json={**example_record(), when: "2013-07-01T10:00:00+02:00"})
+    utc = client.post("/predict", json={**example_record(), when: "2013-07-01T08:00:00"})
+    assert local.status_code == utc.status_code == 200, local.text
+    assert local.json() == utc.json()
+
+
 @pytest.mark.parametrize("literal", ["NaN", "Infinity", "-Infinity"])
 def test_nan_and_infinity_are_refused(client, literal):
-    body = json.dumps({**example_record(), "temp": 0.0}).replace("0.0", literal, 1)
+    name = pick(SCHEMA, "float").name
+    body = json.dumps({**example_record(), name: 123456.5}).replace("123456.5", literal, 1)
     response = client.post("/predict", content=body, headers={"content-type": "application/json"})
     assert response.status_code == 400
-    assert "temp" in field_errors(response)
+    assert name in field_errors(response)
 
 
 def test_malformed_bodies_get_4xx(client):
@@ -128,7 +171,7 @@ def test_malformed_bodies_get_4xx(client):
     assert client.post("/predict_batch", json=example_record()).status_code == 400
     for body in (b"", b"{", b"\x00\x00", b"[1,", b'{"records": [{]}'):
         assert client.post("/predict_batch", content=body, headers=json_header).status_code == 400, body
-    form = client.post("/predict", data={"carrier": "AA"})
+    form = client.post("/predict", data={SCHEMA.input_names()[0]: "x"})
     assert form.status_code == 415
     assert "application/json" in form.json()["error"]
 
