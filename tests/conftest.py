@@ -9,7 +9,7 @@ from tests.support.project import clone_workspace, commit_all, make_repo, run
 
 @pytest.fixture(scope="session")
 def reproduced_repo(tmp_path_factory) -> Path:
-    """A project repo on the test sample after one full `dvc repro`, results committed.
+    """A project repo on data generated from schema.yaml after one full `dvc repro`, results committed.
 
     Shared read-only by the tests of a worker; tests that change it take ``workspace``.
     """
@@ -40,13 +40,11 @@ def pytest_collection_finish(session):
 def contract_repos(tmp_path_factory):
     """Per built-in contract (tests/schemas/), a project repo on generated data after one full
     `dvc repro`, results committed; built on first use, shared read-only by a worker's tests."""
-    from tests.support.project import make_contract_repo
-
     built: dict[str, Path] = {}
 
     def get(name: str) -> Path:
         if name not in built:
-            repo = make_contract_repo(tmp_path_factory.mktemp(f"contract-{name}") / "repo", name)
+            repo = make_repo(tmp_path_factory.mktemp(f"contract-{name}") / "repo", contract=name)
             run(["dvc", "repro"], repo)
             commit_all(repo, "reproduce pipeline")
             built[name] = repo

@@ -12,12 +12,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from gitops_ml import paths
+from tests.support.data import contract, pick
 from tests.support.project import run
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("pipeline")]
 
-RAW = "data/raw/flights.parquet"
+RAW = paths.RAW.as_posix()
 KEPT = ("models/model.joblib", "models/model.json", "reports/metrics.json", "reports/slices.json", "dvc.lock")
+SCHEMA = contract()
 
 
 def _first(frame: pd.DataFrame, column: str, value, rows: int = 10) -> pd.DataFrame:
@@ -28,24 +31,51 @@ def _first(frame: pd.DataFrame, column: str, value, rows: int = 10) -> pd.DataFr
     return frame
 
 
-CASES = {
-    "missing column": (lambda f: f.drop(columns="carrier"), "column 'carrier': rule 'required'"),
-    "wrong dtype": (lambda f: f.assign(distance=f["distance"].astype(str)), "column 'distance': rule 'dtype'"),
-    "out of range": (lambda f: _first(f, "temp", 400.0), "column 'temp': rule 'in_range(-40, 130)'"),
-    "too many nulls": (
-        lambda f: f.assign(visib=np.where(np.arange(len(f)) % 2 == 0, np.nan, f["visib"])),
-        "column 'visib': rule 'max_null_fraction(0.02)'",
-    ),
-    "empty table": (lambda f: f.head(0), "rule 'min_rows(1000)'"),
-    "duplicate keys": (
-        lambda f: pd.concat([f, f.head(20)], ignore_index=True),
-        "column 'scheduled_departure+carrier+flight_number+origin': rule 'unique_key'",
-    ),
-    "unknown target value": (lambda f: _first(f, "delayed", 3), "column 'delayed': rule 'isin([0, 1])'"),
-    "leakage column": (lambda f: f.assign(dep_delay=0.0), "column 'dep_delay': rule 'no_leakage'"),
-    "unknown category": (lambda f: _first(f, "origin", "BOS"), "column 'origin': rule 'isin("),
-    "unexpected column": (lambda f: f.assign(tailnum="N14228"), "column 'tailnum': rule 'no_unexpected_columns'"),
-}
+def _cases() -> dict:
+    """Each kind of bad data, on a column the schema gives it (picked by kind, never by name)."""
+    first = SCHEMA.input_names()[0]
+    number = pick(SCHEMA, "float", has_range=True)
+    high = (number.maximum if number.maximum is not None else number.minimum + 100) * 10 + 1
+    cases = {
+        "missing column": (lambda f: f.drop(columns=first), f"column '{first}': rule 'required'"),
+        "wrong dtype": (
+            lambda f: f.assign(**{number.name: f[number.name].astype(str)}),
+            f"column '{number.name}': rule 'dtype'",
+        ),
+        "out of range": (lambda f: _first(f, number.name, high), f"column '{number.name}': rule 'in_range("),
+        "empty table": (lambda f: f.head(0), "rule 'min_rows("),
+        "unexpected column": (lambda f: f.assign(undeclared="x"), "column 'undeclared': rule 'no_unexpected_columns'"),
+    }
+    nullable = [c for c in SCHEMA.input_columns() if c.nullable and c.numeric and c.max_null_fraction < 0.5]
+    if nullable:
+        column = nullable[0]
+        cases["too many nulls"] = (
+            lambda f: f.assign(**{column.name: np.where(np.arange(len(f)) % 2 == 0, np.nan, f[column.name])}),
+            f"column '{column.name}': rule 'max_null_fraction({column.max_null_fraction})'",
+        )
+    if SCHEMA.key:
+        cases["duplicate keys"] = (
+            lambda f: pd.concat([f, f.head(20)], ignore_index=True),
+            f"column '{'+'.join(SCHEMA.key)}': rule 'unique_key'",
+        )
+    target = SCHEMA.target_column
+    if target.categories is not None:
+        wrong = 3 if target.kind == "int" else "?? unknown"
+        cases["unknown target value"] = (
+            lambda f: _first(f, target.name, wrong),
+            f"column '{target.name}': rule 'isin(",
+        )
+    if SCHEMA.leakage:
+        leak = SCHEMA.leakage[0]
+        cases["leakage column"] = (lambda f: f.assign(**{leak: 0.0}), f"column '{leak}': rule 'no_leakage'")
+    categories = [c for c in SCHEMA.input_columns() if c.kind == "category" and c.categories is not None]
+    if categories:
+        name = categories[0].name
+        cases["unknown category"] = (lambda f: _first(f, name, "?? unknown"), f"column '{name}': rule 'isin(")
+    return cases
+
+
+CASES = _cases()
 
 
 def _snapshot(repo) -> dict[str, bytes]:

@@ -11,18 +11,18 @@ import json
 import joblib
 import pytest
 
-from gitops_ml import schema
 from gitops_ml.config import load_params
 from gitops_ml.deploy import promote
-from gitops_ml.features import model_inputs
-from gitops_ml.model import build_pipeline
-from tests.support.data import valid_frame
+from gitops_ml.features import model_inputs, target_values
+from gitops_ml.model import build_pipeline, predict
+from tests.support.data import contract, valid_frame
 from tests.support.mlflow_server import mlflow_server
 from tests.support.project import ROOT
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("mlflow-server")]
 
-IMAGE = "ghcr.io/acme/flights@sha256:{}"
+IMAGE = "ghcr.io/acme/model@sha256:{}"
+PROJECT = load_params(ROOT / "params.yaml").project.name  # the registered model's name
 
 
 @pytest.fixture(scope="module")
@@ -37,8 +37,8 @@ def trained(server, tmp_path_factory, monkeypatch_module):
     from gitops_ml.stages import train
 
     monkeypatch_module.setenv("MLFLOW_TRACKING_URI", server)
-    frame = valid_frame(500, seed=2)
-    frame["dest"] = "LAX"
+    schema = contract()
+    frame = valid_frame(500, seed=2, schema=schema)
     params = load_params(ROOT / "params.yaml")
     params = params.model_copy(
         update={
@@ -49,8 +49,8 @@ def trained(server, tmp_path_factory, monkeypatch_module):
             )
         }
     )
-    pipeline = build_pipeline(params.train).fit(model_inputs(frame), frame[schema.TARGET])
-    run_id = train.log_to_mlflow(params, pipeline, model_inputs(frame))
+    pipeline = build_pipeline(params.train, schema).fit(model_inputs(frame, schema), target_values(frame, schema))
+    run_id = train.log_to_mlflow(params, schema, pipeline, model_inputs(frame, schema))
     directory = tmp_path_factory.mktemp("model")
     joblib.dump(pipeline, directory / "model.joblib")
     return run_id, directory
@@ -75,7 +75,7 @@ def cli(server, capsys, *args, check=True) -> str:
 def aliases(server) -> dict[str, str]:
     from mlflow.tracking import MlflowClient
 
-    return dict(MlflowClient(server).get_registered_model("flight-delay").aliases)
+    return dict(MlflowClient(server).get_registered_model(PROJECT).aliases)
 
 
 def register(server, capsys, run_id, model_dir, digit) -> str:
@@ -93,7 +93,7 @@ def test_champion_moves_only_after_a_successful_deploy(server, trained, capsys):
     assert aliases(server)["champion"] == first
 
     second = register(server, capsys, run_id, model_dir, "2")
-    version = MlflowClient(server).get_model_version("flight-delay", second)
+    version = MlflowClient(server).get_model_version(PROJECT, second)
     assert version.tags["git_commit"] == "c2"
     assert version.tags["image_digest"] == "sha256:" + "2" * 64
     assert version.run_id == run_id  # the train stage's run, not a copy
@@ -101,7 +101,7 @@ def test_champion_moves_only_after_a_successful_deploy(server, trained, capsys):
     failed = cli(server, capsys, "promote", "--version", second, "--deploy-outcome", "failure")
     assert "stays at version " + first in failed
     assert aliases(server) == {"champion": first}
-    assert MlflowClient(server).get_model_version("flight-delay", second).tags["deploy_status"] == "failure"
+    assert MlflowClient(server).get_model_version(PROJECT, second).tags["deploy_status"] == "failure"
 
     cli(server, capsys, "promote", "--version", second, "--deploy-outcome", "success")
     assert aliases(server) == {"champion": second, "previous-champion": first}
@@ -115,7 +115,7 @@ def test_model_from_another_store_is_logged_then_registered(server, trained, cap
 
     _, model_dir = trained
     version = register(server, capsys, "0" * 32, model_dir, "3")  # a run this server never saw
-    registered = MlflowClient(server).get_model_version("flight-delay", version)
+    registered = MlflowClient(server).get_model_version(PROJECT, version)
     assert registered.run_id != "0" * 32
     assert MlflowClient(server).get_run(registered.run_id).data.tags["source_run_id"] == "0" * 32
 
@@ -130,7 +130,7 @@ def test_unknown_version_is_an_error_and_moves_nothing(server, trained, capsys):
 def _registered(server) -> bool:
     from mlflow.tracking import MlflowClient
 
-    return bool(MlflowClient(server).search_registered_models(filter_string="name = 'flight-delay'"))
+    return bool(MlflowClient(server).search_registered_models(filter_string=f"name = '{PROJECT}'"))
 
 
 def test_the_promoted_model_predicts_like_the_trained_one(server, trained, capsys):
@@ -141,7 +141,8 @@ def test_the_promoted_model_predicts_like_the_trained_one(server, trained, capsy
     version = register(server, capsys, run_id, model_dir, "4")
     cli(server, capsys, "promote", "--version", version, "--deploy-outcome", "success")
     mlflow.set_tracking_uri(server)
-    served = mlflow.sklearn.load_model("models:/flight-delay@champion")
-    rows = model_inputs(valid_frame(50, seed=9).assign(dest="LAX"))
-    expected = joblib.load(model_dir / "model.joblib").predict_proba(rows)
-    assert json.dumps(served.predict_proba(rows).tolist()) == json.dumps(expected.tolist())
+    served = mlflow.sklearn.load_model(f"models:/{PROJECT}@champion")
+    schema = contract()
+    rows = model_inputs(valid_frame(50, seed=9, schema=schema), schema)
+    expected = predict(joblib.load(model_dir / "model.joblib"), rows, schema.task)
+    assert json.dumps(predict(served, rows, schema.task).tolist()) == json.dumps(expected.tolist())

@@ -1,7 +1,12 @@
 """Real git repositories made from this project, in temp dirs, for pipeline-level tests.
 
 A copy holds exactly the files a fork would get (what git tracks, plus new files not ignored), so
-tests also catch a file that was forgotten in a commit.
+tests also catch a file that was forgotten in a commit. Its data is generated from its schema.yaml
+(tests/support/data.py) and written as a CSV the template reads like any team's table, with the
+params fitted to it as `make schema` would fit them: the suite never depends on the shipped
+example's data, so it stays green after a team points the template at its own table. When the
+schema has a timestamp, the latest rows (the production window) drift in every compared input,
+as a new season would, so the drift loop has something to find.
 """
 
 from __future__ import annotations
@@ -17,14 +22,22 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
-# A small, documented sample: 5% of the 2013 flights (~16k rows; ~8k to train) keeps a full
-# `dvc repro` around 20 s while the model still learns (ROC AUC ~0.7).
-SAMPLE_FRACTION = 0.05
+PROJECT_ROWS = 6000  # the shipped contract: a full `dvc repro` in ~20 s, 1200 rows in the production window
+CONTRACT_ROWS = 3000  # the built-in contracts (tests/schemas/)
 TEST_PARAMS: dict[str, Any] = {
-    "data.sample_fraction": SAMPLE_FRACTION,
+    "validate.min_rows": 100,
     "evaluate.latency_repeats": 20,
     "evaluate.importance_rows": 1000,
+    "evaluate.min_slice_rows": 30,
+    "drift.min_rows": 100,
+    "drift.columns": {},
+    "drift.performance": {"metric": None, "max_drop": None},
 }
+GATES = {  # loose, like `make schema`'s: the data is generated, the point is the loop
+    "classification": {"roc_auc": {"minimum": 0.6, "abs_tolerance": 0.02}, "log_loss": {"abs_tolerance": 0.02}},
+    "regression": {"r2": {"minimum": 0.3, "abs_tolerance": 0.02}, "rmse": {"rel_tolerance": 0.05}},
+}
+LATENCY_GATE = {"latency_single_row_ms_p50": {"maximum": 1000, "vs_baseline": False}}
 
 
 def project_files(root: Path = ROOT) -> list[str]:
@@ -45,6 +58,9 @@ def env_for(repo: Path, **extra: str) -> dict[str, str]:
         PATH=f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}",
         PYTHONPATH=str(repo / "src"),
         DVC_NO_ANALYTICS="1",
+        # xdist runs a worker per core; scikit-learn's OpenMP threads on top of that spin-wait for
+        # each other (evaluate took 49 s instead of 15 s on a loaded 2-core machine).
+        OMP_NUM_THREADS="1",
         MLFLOW_DISABLE_TELEMETRY="true",
         GIT_AUTHOR_NAME="Test",
         GIT_AUTHOR_EMAIL="test@example.com",
@@ -77,61 +93,70 @@ def set_params(repo: Path, overrides: dict[str, Any]) -> None:
     path.write_text(yaml.safe_dump(params, sort_keys=False))
 
 
-def make_repo(dest: Path, overrides: dict[str, Any] | None = None) -> Path:
-    """A fresh git repository holding the project, with test params, committed on branch main."""
+def fitted_params(schema, frame, name: str, source: str) -> dict[str, Any]:
+    """Dotted params.yaml overrides for a generated table (what `make schema` would choose)."""
+    from gitops_ml.schema_infer import time_windows
+
+    windows = time_windows(frame[schema.timestamp]) if schema.timestamp else None
+    if windows:
+        split = {"by": "time", **{part: {"start": start, "end": end} for part, (start, end) in windows.items()}}
+    else:
+        split = {"by": "random", "fractions": {"train": 0.7, "test": 0.15, "production": 0.15}, "seed": 42}
+    slices = [c.name for c in schema.input_columns() if c.categories is not None][:2]
+    slices += [f"{schema.timestamp}_month"] if schema.timestamp else []
+    return {
+        **TEST_PARAMS,
+        "project.name": name,
+        "data": {"source": source, "format": None, "options": {}, "sample_fraction": 1.0, "seed": 42},
+        "split": split,
+        "evaluate.slices": slices,
+        "gate.metrics": {**GATES[schema.task], **LATENCY_GATE},
+    }
+
+
+def with_late_drift(frame, schema, production_start: str):
+    """Rows from ``production_start`` on drift in every compared input: numbers move by a third of
+    their range (clipped into it), categories collapse onto one value."""
+    import pandas as pd
+
+    frame = frame.copy()
+    late = frame[schema.timestamp] >= pd.Timestamp(production_start)
+    for column in schema.drift_columns():
+        values = frame[column.name]
+        if column.numeric:
+            low, high = values.min(), values.max()
+            moved = (values + (high - low) / 3).clip(column.minimum, column.maximum)
+            frame.loc[late, column.name] = moved[late].round() if column.kind == "int" else moved[late]
+        elif column.kind == "category":
+            frame.loc[late, column.name] = values.dropna().iloc[0]
+    return frame
+
+
+def make_repo(dest: Path, overrides: dict[str, Any] | None = None, contract: str = "shipped") -> Path:
+    """A fresh git repository holding the project on generated data for a contract (``shipped`` =
+    the repository's schema.yaml, or a built-in one), committed on branch main."""
+    from gitops_ml.config import load_params
+    from tests.support.data import contract as load_contract
+    from tests.support.data import schema_file, valid_frame
+
     for name in project_files():
         target = dest / name
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(ROOT / name, target)
-    set_params(dest, {**TEST_PARAMS, **(overrides or {})})
+    schema = load_contract(contract)
+    if contract != "shipped":
+        shutil.copy2(schema_file(contract), dest / "schema.yaml")
+    name = load_params(dest / "params.yaml").project.name if contract == "shipped" else contract
+    rows = PROJECT_ROWS if contract == "shipped" else CONTRACT_ROWS
+    frame = valid_frame(rows, seed=11, schema=schema)
+    params = fitted_params(schema, frame, name, f"data/{name}.csv")
+    if params["split"]["by"] == "time":
+        frame = with_late_drift(frame, schema, params["split"]["production"]["start"])
+    (dest / "data").mkdir(exist_ok=True)
+    frame.to_csv(dest / params["data"]["source"], index=False)
+    set_params(dest, {**params, **(overrides or {})})
     run(["git", "init", "-q", "-b", "main"], dest)
     commit_all(dest, "project under test")
-    return dest
-
-
-# A built-in contract's project: generated rows (tests/support/data.py) in a CSV the template
-# reads like any team's table, and params fitted to it as `make schema` would (no timestamp:
-# a seeded random split).
-CONTRACT_ROWS = 3000
-
-
-def contract_params(name: str, schema) -> dict[str, Any]:
-    gates = {
-        "classification": {"roc_auc": {"minimum": 0.6, "abs_tolerance": 0.02}, "log_loss": {"abs_tolerance": 0.02}},
-        "regression": {"r2": {"minimum": 0.3, "abs_tolerance": 0.02}, "rmse": {"rel_tolerance": 0.05}},
-    }[schema.task]
-    gates["latency_single_row_ms_p50"] = {"maximum": 1000, "vs_baseline": False}
-    slices = [c.name for c in schema.input_columns() if c.categories is not None][:2]
-    return {
-        "project.name": name,
-        "data": {"source": f"data/{name}.csv", "format": None, "options": {}, "sample_fraction": 1.0, "seed": 42},
-        "split": {"by": "random", "fractions": {"train": 0.7, "test": 0.15, "production": 0.15}, "seed": 42},
-        "validate.min_rows": 100,
-        "train.threshold": 0.5,
-        "train.hist_gradient_boosting.max_iter": 60,
-        "evaluate.slices": slices,
-        "evaluate.min_slice_rows": 30,
-        "gate.metrics": gates,
-        "drift.performance": {"metric": None, "max_drop": None},
-        "drift.columns": {},
-        "drift.min_rows": 100,
-    }
-
-
-def make_contract_repo(dest: Path, name: str) -> Path:
-    """A project repo on a built-in contract (tests/schemas/<name>.yaml) with generated data."""
-    from tests.support.data import BUILT_IN, contract, valid_frame
-
-    make_repo(dest)
-    schema = contract(name)
-    shutil.copy2(BUILT_IN[name], dest / "schema.yaml")
-    (dest / "data").mkdir(exist_ok=True)
-    valid_frame(CONTRACT_ROWS, seed=11, schema=schema).to_csv(dest / "data" / f"{name}.csv", index=False)
-    set_params(dest, {key: value for key, value in contract_params(name, schema).items() if "." in key})
-    params = yaml.safe_load((dest / "params.yaml").read_text())
-    params.update({key: value for key, value in contract_params(name, schema).items() if "." not in key})
-    (dest / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
-    commit_all(dest, f"the {name} contract")
     return dest
 
 

@@ -15,10 +15,15 @@ import yaml
 from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis import GenerationMode
 
-from gitops_ml import schema
+from gitops_ml.deploy.smoke import broken_value, output_field
 from gitops_ml.features import model_inputs
 from gitops_ml.io import read_parquet
+from gitops_ml.model import predict
+from tests.support.data import contract
 from tests.support.serving import read_log_lines, to_records
+
+SCHEMA = contract()
+OUTPUT = output_field(SCHEMA)
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("bento")]
 
@@ -30,7 +35,8 @@ FUZZ_CASES_PER_RUN = 260  # x 2 operations x (valid, invalid) -> >= 1000 cases
 def held_out(served_bento):
     repo = served_bento.bento.repo
     rows = read_parquet(repo / "data/split/test.parquet").sample(HELD_OUT_ROWS, random_state=0)
-    expected = joblib.load(repo / "models/model.joblib").predict_proba(model_inputs(rows))[:, 1]
+    model = joblib.load(repo / "models/model.joblib")
+    expected = predict(model, model_inputs(rows, SCHEMA), SCHEMA.task)
     return to_records(rows), expected.tolist()
 
 
@@ -39,31 +45,32 @@ def test_bento_packs_the_model_and_serving_requirements_only(built_bento):
     info = yaml.safe_load((bento_dir / "bento.yaml").read_text())
     [model] = [m for service in info["services"] for m in service["models"]]
     assert info["labels"]["model_version"] == model["tag"]
-    assert info["labels"]["git_commit"] and "roc_auc" in info["labels"]
+    assert info["labels"]["git_commit"] and info["labels"]["task"] == SCHEMA.task
     packed = {line.split("==")[0].lower() for line in (bento_dir / "env/python/requirements.txt").read_text().split()}
     assert {"bentoml", "scikit-learn", "pandas"} <= packed
     assert not packed & {"dvc", "mlflow", "pandera", "evidently", "matplotlib"}
     sources = {path.name for path in (bento_dir / "src/gitops_ml").glob("*.py")}
-    assert "service.py" in sources and not sources & {"config.py", "tracking.py", "gate.py"}
+    assert "service.py" in sources and not sources & {"tracking.py", "gate.py", "validation.py", "report.py"}
+    assert (bento_dir / "src/schema.yaml").exists() and (bento_dir / "src/params.yaml").exists()
 
 
 def test_predictions_equal_the_pipeline_on_held_out_rows(served_bento, held_out):
     records, expected = held_out
     batch = httpx.post(f"{served_bento.url}/predict_batch", json={"records": records}, timeout=60)
     assert batch.status_code == 200, batch.text
-    assert [answer["probability"] for answer in batch.json()] == expected
+    assert [answer[OUTPUT] for answer in batch.json()] == expected
 
     # Concurrent single records go through adaptive batching and must come back to their sender.
     with ThreadPoolExecutor(max_workers=16) as pool:
         singles = list(pool.map(lambda r: httpx.post(f"{served_bento.url}/predict", json=r, timeout=60), records[:64]))
     assert all(response.status_code == 200 for response in singles)
-    assert [response.json()["probability"] for response in singles] == expected[:64]
+    assert [response.json()[OUTPUT] for response in singles] == expected[:64]
 
 
 def test_health_readiness_and_metrics(served_bento):
     assert httpx.get(f"{served_bento.url}/livez").status_code == 200
     assert httpx.get(f"{served_bento.url}/readyz").status_code == 200
-    httpx.post(f"{served_bento.url}/predict", json={"carrier": "AA"})
+    httpx.post(f"{served_bento.url}/predict", json={SCHEMA.input_names()[0]: None})
     metrics = httpx.get(f"{served_bento.url}/metrics")
     assert metrics.status_code == 200
     assert 'endpoint="/predict"' in metrics.text
@@ -72,19 +79,22 @@ def test_health_readiness_and_metrics(served_bento):
 
 def test_bad_request_gets_4xx_and_the_service_stays_up(served_bento, held_out):
     records, expected = held_out
-    bad = httpx.post(f"{served_bento.url}/predict", json={**records[0], "origin": "XXX"})
+    column = SCHEMA.input_columns()[0]
+    bad = httpx.post(f"{served_bento.url}/predict", json={**records[0], column.name: broken_value(column)})
     assert bad.status_code == 400
-    assert ["origin"] in [error["loc"] for error in bad.json()["detail"]]
-    assert httpx.post(f"{served_bento.url}/predict", json=records[0]).json()["probability"] == expected[0]
+    assert [column.name] in [error["loc"][:1] for error in bad.json()["detail"]]
+    assert httpx.post(f"{served_bento.url}/predict", json=records[0]).json()[OUTPUT] == expected[0]
 
 
 def test_inference_log_holds_inputs_and_predictions(served_bento, held_out):
     records, _ = held_out
     answer = httpx.post(f"{served_bento.url}/predict", json=records[1]).json()
     lines = read_log_lines(served_bento.log_dir)
-    inputs = [column.name for column in schema.input_columns()]
+    inputs = SCHEMA.input_names()
     mine = [line for line in lines if {name: line[name] for name in inputs} == records[1]]
-    assert mine and (mine[-1]["probability"], mine[-1]["label"]) == (answer["probability"], answer["label"])
+    assert mine and mine[-1][OUTPUT] == answer[OUTPUT]
+    if SCHEMA.task == "classification":
+        assert mine[-1]["label"] == answer["label"]
 
 
 def test_schemathesis_finds_no_server_error(served_bento):

@@ -8,7 +8,6 @@ reason; `bash ../shared/tools/local-docker.sh` starts an engine where none runs 
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess
@@ -17,7 +16,8 @@ import time
 import pytest
 
 from gitops_ml.deploy import smoke
-from tests.support.project import ROOT, VENV_BIN
+from gitops_ml.schema import load_schema
+from tests.support.project import VENV_BIN
 from tests.support.serving import free_port, wait_ready
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("bento")]
@@ -40,7 +40,8 @@ DOCKER = docker_available()
     DOCKER is None, reason="no Docker engine reachable (start one: bash ../shared/tools/local-docker.sh)"
 )
 def test_container_is_ready_and_passes_the_smoke_test(built_bento, tmp_path, record_property):
-    image = f"flight-delay-test:{built_bento.tag.split(':')[1]}"
+    project = built_bento.tag.split(":")[0]
+    image = f"{project}-test:{built_bento.tag.split(':')[1]}"
     env = {**os.environ, "PATH": DOCKER_PATH, "DOCKER_BUILDKIT": "1", "BENTOML_HOME": str(built_bento.home)}
     subprocess.run(
         [str(VENV_BIN / "bentoml"), "containerize", built_bento.tag, "--image-tag", image],
@@ -48,7 +49,7 @@ def test_container_is_ready_and_passes_the_smoke_test(built_bento, tmp_path, rec
     )  # fmt: skip
     size = int(subprocess.run([DOCKER, "image", "inspect", "--format", "{{.Size}}", image],
                               capture_output=True, text=True, check=True).stdout)  # fmt: skip
-    port, name = free_port(), f"flight-delay-test-{os.getpid()}"
+    port, name = free_port(), f"{project}-test-{os.getpid()}"
     started = time.monotonic()
     subprocess.run(
         [DOCKER, "run", "--detach", "--name", name, "--publish", f"127.0.0.1:{port}:3000",
@@ -59,14 +60,19 @@ def test_container_is_ready_and_passes_the_smoke_test(built_bento, tmp_path, rec
         url = f"http://127.0.0.1:{port}"
         wait_ready(url)
         ready_s = time.monotonic() - started
-        records = json.loads((ROOT / smoke.REQUESTS).read_text())
-        expected = smoke.expected_probabilities(records, built_bento.repo / "models/model.joblib")
-        assert smoke.check(url, records, expected) == []
+        schema = load_schema(built_bento.repo / "schema.yaml")
+        expected_file = tmp_path / "expected.json"
+        with pytest.MonkeyPatch.context() as patch:
+            patch.chdir(built_bento.repo)  # the smoke test samples the repo's test split
+            records = len(smoke.sample(schema))
+            smoke.write_expected(expected_file, schema, built_bento.repo / "models/model.joblib", None)
+        assert smoke.check_file(url, expected_file, schema, ready_timeout_s=60) == []
+        monitor = project.replace("-", "_")
         logs = subprocess.run(
-            [DOCKER, "exec", name, "sh", "-c", "cat /home/bentoml/monitoring/flight_delay/data/data.*.log"],
+            [DOCKER, "exec", name, "sh", "-c", f"cat /home/bentoml/monitoring/{monitor}/data/data.*.log"],
             capture_output=True, text=True, check=True,
         ).stdout.splitlines()  # fmt: skip
-        assert len(logs) >= 2 * len(records)  # the batch and each record alone
+        assert len(logs) >= 2 * records  # the batch and each record alone
         record_property("image_size_mb", round(size / 1e6))
         record_property("seconds_to_ready", round(ready_s, 1))
         print(f"image {image}: {size / 1e6:.0f} MB, ready {ready_s:.1f} s after docker run")
