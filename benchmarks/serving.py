@@ -41,7 +41,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT))
 
-from gitops_ml import paths, schema  # noqa: E402
+from gitops_ml import paths  # noqa: E402
+from gitops_ml.schema import load_schema  # noqa: E402
 from tests.support.serving import stop_process_group, to_records  # noqa: E402
 
 BIN = Path(sys.executable).parent
@@ -55,14 +56,18 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 MODEL = joblib.load({model!r})
-TIME = {time!r}
+TIMES = {times!r}
+CLASSIFY = {classify!r}
 
 async def predict(request):
     body = await request.json()
     records = body["records"] if isinstance(body, dict) and "records" in body else [body]
     frame = pd.DataFrame.from_records(records)
-    frame[TIME] = pd.to_datetime(frame[TIME])
-    return JSONResponse([{{"probability": p}} for p in MODEL.predict_proba(frame)[:, 1].tolist()])
+    for name in TIMES:
+        frame[name] = pd.to_datetime(frame[name])
+    if CLASSIFY:
+        return JSONResponse([{{"probability": p}} for p in MODEL.predict_proba(frame)[:, 1].tolist()])
+    return JSONResponse([{{"prediction": p}} for p in MODEL.predict(frame).tolist()])
 
 routes = [Route(path, predict, methods=["POST"]) for path in ("/predict", "/predict_batch")]
 app = Starlette(routes=routes)
@@ -169,7 +174,7 @@ def mlflow_model_dir(workdir: Path) -> Path:
         serialization_format="cloudpickle",
         code_paths=[str(ROOT / "src/gitops_ml")],
         pip_requirements=[],
-        pyfunc_predict_fn="predict_proba",
+        pyfunc_predict_fn="predict_proba" if load_schema(ROOT / "schema.yaml").task == "classification" else "predict",
     )
     return target
 
@@ -183,7 +188,8 @@ def main() -> None:
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     test = pd.read_parquet(ROOT / paths.split_file("test"))
-    records = to_records(test.sample(4 * BATCH_ROWS, random_state=0)[[c.name for c in schema.input_columns()]])
+    schema = load_schema(ROOT / "schema.yaml")
+    records = to_records(test.sample(4 * BATCH_ROWS, random_state=0), schema)
     tag = (ROOT / "build/bento/tag").read_text().strip()
     env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}", "BENTOML_HOME": str(ROOT / ".bentoml"),
            "OMP_NUM_THREADS": "1",
@@ -206,7 +212,9 @@ def main() -> None:
             health = "/ping"
         else:
             app = workdir / "baseline_app.py"
-            app.write_text(ASGI_APP.format(model=str(ROOT / paths.MODEL), time=schema.TIMESTAMP))
+            times = [c.name for c in schema.input_columns() if c.kind == "datetime"]
+            classify = schema.task == "classification"
+            app.write_text(ASGI_APP.format(model=str(ROOT / paths.MODEL), times=times, classify=classify))
             command = [str(BIN / "python"), "-m", "uvicorn", "baseline_app:app", "--host", "127.0.0.1",
                        "--port", str(port), "--log-level", "warning"]  # fmt: skip
             health = None

@@ -93,6 +93,15 @@ def set_params(repo: Path, overrides: dict[str, Any]) -> None:
     path.write_text(yaml.safe_dump(params, sort_keys=False))
 
 
+def copy_project(dest: Path) -> Path:
+    """The files a fork would get, as they are (the shipped data source and params)."""
+    for name in project_files():
+        target = dest / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / name, target)
+    return dest
+
+
 def fitted_params(schema, frame, name: str, source: str) -> dict[str, Any]:
     """Dotted params.yaml overrides for a generated table (what `make schema` would choose)."""
     from gitops_ml.schema_infer import time_windows
@@ -139,10 +148,7 @@ def make_repo(dest: Path, overrides: dict[str, Any] | None = None, contract: str
     from tests.support.data import contract as load_contract
     from tests.support.data import schema_file, valid_frame
 
-    for name in project_files():
-        target = dest / name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(ROOT / name, target)
+    copy_project(dest)
     schema = load_contract(contract)
     if contract != "shipped":
         shutil.copy2(schema_file(contract), dest / "schema.yaml")
