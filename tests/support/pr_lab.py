@@ -10,17 +10,10 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from tests.support.act import (
-    ActResult,
-    git_sha,
-    main_with_pipeline_result,
-    publish_cml,
-    pull_request_event,
-    run_workflow,
-    seed_cache,
-    workflow_run_event,
-)
+from tests.support.act import ActResult, main_with_pipeline_result, publish_cml, run_workflow, seed_cache
+from tests.support.events import pull_request_event, workflow_run_event
 from tests.support.fake_github import FakeGitHub
+from tests.support.git import git_sha
 from tests.support.project import commit_all, make_repo, run, set_params
 
 PR_WORKFLOW = ".github/workflows/pr.yml"
