@@ -17,8 +17,10 @@ import json
 import pytest
 import yaml
 
-from tests.support.act import actions_store, git_sha, main_with_pipeline_result, publish_cml, run_workflow
+from tests.support.act import actions_store, main_with_pipeline_result, publish_cml, run_workflow
+from tests.support.events import dispatch_event
 from tests.support.fake_github import FakeGitHub
+from tests.support.git import git_sha
 from tests.support.project import run
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("drift-act")]
@@ -33,14 +35,6 @@ def lab(tmp_path_factory, reproduced_repo):
     repo = main_with_pipeline_result(reproduced_repo, root / "repo", github)
     yield repo, github, store
     github.stop()
-
-
-def dispatch_event(inputs: dict) -> dict:
-    return {
-        "inputs": inputs,
-        "ref": "refs/heads/main",
-        "repository": {"full_name": "owner/repo", "default_branch": "main"},
-    }
 
 
 def test_drift_check_opens_one_issue_and_dispatches_retrain_which_opens_a_pr(lab):
