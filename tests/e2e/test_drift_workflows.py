@@ -17,7 +17,7 @@ import json
 import pytest
 import yaml
 
-from tests.support.act import actions_store, main_with_pipeline_result, publish_cml, run_workflow
+from tests.support.act import actions_store, lock_cml_to_stand_in, main_with_pipeline_result, run_workflow
 from tests.support.events import dispatch_event
 from tests.support.fake_github import FakeGitHub
 from tests.support.git import git_sha
@@ -30,9 +30,9 @@ pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("drift-act")]
 def lab(tmp_path_factory, reproduced_repo):
     root = tmp_path_factory.mktemp("drift-lab")
     github = FakeGitHub(root / "github").start()
-    publish_cml(github)
     store = actions_store(root)
     repo = main_with_pipeline_result(reproduced_repo, root / "repo", github)
+    lock_cml_to_stand_in(repo, github)
     yield repo, github, store
     github.stop()
 

@@ -147,6 +147,26 @@ def publish_cml(github: FakeGitHub) -> None:
     github.publish_npm_package(CML_PACKAGE, CML_VERSION, cml_tarball())
 
 
+def lock_cml_to_stand_in(repo: Path, github: FakeGitHub) -> None:
+    """Publish the CML stand-in and relock ``repo``'s .github/cml on it, committed and pushed to main.
+
+    The workflows install CML with ``npm ci`` from the committed lockfile, whose integrity hashes
+    are the real package's; the stand-in is another tarball, so the lab's copy gets a lockfile that
+    npm itself resolves against the fake registry (same package.json, same `npm ci` step)."""
+    publish_cml(github)
+    cml_dir = repo / ".github" / "cml"
+    (cml_dir / "package-lock.json").unlink()
+    subprocess.run(
+        ["npm", "install", "--package-lock-only", "--no-audit", "--no-fund", "--ignore-scripts"],
+        cwd=cml_dir,
+        env={**os.environ, **github.client_env(), "NPM_CONFIG_REGISTRY": github.npm_registry},
+        check=True,
+        capture_output=True,
+    )
+    commit_all(repo, "lock CML to the offline stand-in")
+    run(["git", "push", "-q", "origin", "HEAD:refs/heads/main"], repo, **github.client_env())
+
+
 @dataclass
 class ActResult:
     returncode: int

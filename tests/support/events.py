@@ -52,6 +52,7 @@ def workflow_run_event(
         "workflow_run": {
             "id": run_id,
             "name": workflow,
+            "html_url": f"https://github.com/{base_repo}/actions/runs/{run_id}",
             "event": "pull_request",
             "status": "completed",
             "conclusion": conclusion,
