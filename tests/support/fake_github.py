@@ -186,15 +186,21 @@ class FakeGitHub:
         return f"{self.base_url}/npm/"
 
     def client_env(self) -> dict[str, str]:
-        """Variables that make node, npm, Python and git trust this server's certificate."""
-        ca = str(self.ca_cert)
+        """Variables that make node, npm, Python and git trust this server's certificate, and still
+        the machine's own authorities (a workflow step also installs from the package index)."""
+        bundle = self.ca_cert.with_name("bundle.pem")
+        if not bundle.exists():
+            system = ssl.get_default_verify_paths().cafile or "/etc/ssl/certs/ca-certificates.crt"
+            trusted = Path(system).read_text() if Path(system).exists() else ""
+            bundle.write_text(trusted.rstrip("\n") + "\n" + self.ca_cert.read_text())
         return {
-            "NODE_EXTRA_CA_CERTS": ca,
-            "SSL_CERT_FILE": ca,
-            "REQUESTS_CA_BUNDLE": ca,
-            "GIT_SSL_CAINFO": ca,
-            "CURL_CA_BUNDLE": ca,
-            "NPM_CONFIG_CAFILE": ca,
+            "NODE_EXTRA_CA_CERTS": str(self.ca_cert),
+            "SSL_CERT_FILE": str(bundle),
+            "REQUESTS_CA_BUNDLE": str(bundle),
+            "PIP_CERT": str(bundle),
+            "GIT_SSL_CAINFO": str(bundle),
+            "CURL_CA_BUNDLE": str(bundle),
+            "NPM_CONFIG_CAFILE": str(bundle),
         }
 
     # ---- state: setup and inspection ------------------------------------------------------------

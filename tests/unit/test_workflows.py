@@ -120,6 +120,12 @@ def test_actionlint_runs_shellcheck_and_flags_a_masked_failure(tmp_path):
     assert result.returncode != 0 and "SC2312" in result.stdout, result.stdout + result.stderr
 
 
+def test_every_run_step_fails_on_a_failed_pipeline_command():
+    # Only an explicit `shell: bash` gets `-o pipefail` on GitHub: `python ... | tee` must fail.
+    for path in workflow_files():
+        assert load(path.name).get("defaults", {}).get("run", {}).get("shell") == "bash", path.name
+
+
 def test_make_lint_enables_the_masked_return_rule():
     assert "SHELLCHECK_OPTS='--enable=check-extra-masked-returns'" in (ROOT / "Makefile").read_text()
 
