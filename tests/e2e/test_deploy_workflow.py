@@ -59,8 +59,8 @@ def test_build_job_reproduces_gates_and_exports_the_bento(lab):
 def test_deploy_job_commits_the_digest_to_main(lab):
     repo, github, store = lab
     before = git_sha(repo, "main")
-    result = run_workflow(repo, WORKFLOW, "workflow_dispatch", dispatch_event({"image": IMAGE}), github=github, store=store,
-                          run_id=702, job="deploy", timeout=900)  # fmt: skip
+    result = run_workflow(repo, WORKFLOW, "workflow_dispatch", dispatch_event({"image": IMAGE}), github=github,
+                          store=store, run_id=702, job="deploy", timeout=900)  # fmt: skip
     assert result.succeeded, result.log[-6000:]
     [image] = remote_overlay(repo, github, "main")["images"]
     assert image == {"name": "flight-delay", "newName": "ghcr.io/owner/repo", "digest": "sha256:" + "5" * 64}
@@ -71,8 +71,9 @@ def test_deploy_job_commits_the_digest_to_main(lab):
 def test_deploy_job_opens_a_pull_request_when_asked(lab):
     repo, github, store = lab
     image = "ghcr.io/owner/repo@sha256:" + "6" * 64
-    result = run_workflow(repo, WORKFLOW, "workflow_dispatch", dispatch_event({"image": image}), github=github, store=store,
-                          run_id=703, job="deploy", variables={"GITOPS_MODE": "pull-request"}, timeout=900)  # fmt: skip
+    result = run_workflow(repo, WORKFLOW, "workflow_dispatch", dispatch_event({"image": image}), github=github,
+                          store=store, run_id=703, job="deploy", variables={"GITOPS_MODE": "pull-request"},
+                          timeout=900)  # fmt: skip
     assert result.succeeded, result.log[-6000:]
     [pull] = [p for p in github.state.pulls.values() if p["head"]["ref"].startswith("deploy/")]
     assert pull["base"]["ref"] == "main" and pull["title"].startswith("deploy: production runs sha256:6666")
