@@ -88,3 +88,20 @@ def test_drift_check_opens_one_issue_and_dispatches_retrain_which_opens_a_pr(lab
     changed = run(["git", "diff", "--name-only", "origin/main", "HEAD"], clone).stdout.split()
     assert {"params.yaml", "dvc.lock", "reports/metrics.json"} <= set(changed)
     assert git_sha(clone, "origin/main") == git_sha(repo, "main")  # main itself is untouched: a human merges
+
+
+def test_retrain_refused_a_pull_request_names_the_repository_setting(lab):
+    """Without RETRAIN_PR_TOKEN the PR is opened with GITHUB_TOKEN, which GitHub refuses (403)
+    while "Allow GitHub Actions to create and approve pull requests" is off, its default."""
+    repo, github, store = lab
+    github.actions_can_create_pull_requests = False
+    try:
+        event = dispatch_event({"months": ""})
+        retrain = run_workflow(repo, ".github/workflows/retrain.yml", "workflow_dispatch", event, github=github,
+                               store=store, run_id=503, timeout=900)  # fmt: skip
+    finally:
+        github.actions_can_create_pull_requests = True
+    assert not retrain.succeeded
+    assert "Allow GitHub Actions to create and approve pull requests" in retrain.log
+    assert [call.status for call in github.calls("POST", r"/pulls$")][-1] == 403
+    assert not any(pull["head"]["ref"] == "retrain/503" for pull in github.state.pulls.values())
