@@ -6,7 +6,13 @@ third-party actions are the stand-ins of tests/support/shims. The `image` and `p
 (containerize + smoke test, push to GHCR) need a Docker engine and a registry, so act is asked for
 the other jobs by name: `build` on a push to main, and `deploy` on a manual run that names an image,
 which is how the workflow redeploys a known digest. The container and its smoke test are covered
-by tests/integration/serving/test_container.py; the push itself only runs on GitHub.
+by tests/integration/serving/test_container.py; the push and its attestations (Sigstore, GitHub's
+OIDC token) only run on GitHub, while the SBOM they attest is made by `build` and checked here.
+
+The `deploy` job is also run where GitHub would catch it out: a digest step that fails (the job
+must fail, since `promote` reads its result), a `main` that moved while the deploy ran (a second
+clone pushes to the fake's bare repository, which rejects the non-fast-forward push as GitHub
+does), and a pull request that GitHub refuses to GITHUB_TOKEN (403).
 """
 
 from __future__ import annotations
@@ -54,6 +60,9 @@ def test_build_job_reproduces_gates_and_exports_the_bento(lab):
     assert {"flight-delay.bento", "tag", "expected.json", "model.json", "model.joblib"} <= names
     assert (artifact / "tag").read_text().startswith("flight-delay:")
     assert len(yaml.safe_load((artifact / "expected.json").read_text())) == 24  # one per smoke record
+    sbom = yaml.safe_load((result.artifact("sbom") / "sbom.cdx.json").read_text())  # JSON is YAML
+    assert sbom["bomFormat"] == "CycloneDX"  # what the publish job attests with the image
+    assert "bentoml" in {component["name"] for component in sbom["components"]}
 
 
 def test_deploy_job_commits_the_digest_to_main(lab):
