@@ -5,15 +5,21 @@ by act (and our own Python clients) talk to this stand-in instead. It keeps issu
 comments, labels and workflow dispatches in memory, logs every request, and serves:
 
 - the REST API under ``/api/v3`` (where GitHub Enterprise serves it, and where CML 0.20.6 and act's
-  ``GITHUB_API_URL`` point for any host other than github.com);
+  ``GITHUB_API_URL`` point for any host other than github.com), dispatched through ``ROUTES``
+  (method and path pattern -> handler). Lists are paged like GitHub's: 30 per page by default,
+  ``per_page`` up to 100, and a ``Link`` header with ``next``/``last``/``first``/``prev``. Like
+  GitHub, ``POST /pulls`` with an installation token (``ghs_...``, what GITHUB_TOKEN is) answers 403
+  while ``actions_can_create_pull_requests`` (the repository setting "Allow GitHub Actions to create
+  and approve pull requests") is off; it is on here unless a test turns it off;
 - git's smart HTTP protocol for bare repositories under ``<root>/<owner>/<repo>.git`` through the
-  real ``git http-backend``, so ``git fetch``/``git push`` to ``https://127.0.0.1:PORT/o/r.git`` work;
-- a minimal npm registry under ``/npm/`` for packages the test publishes (the CML stand-in is
-  installed with the workflow's own ``npm install --global @dvcorg/cml@0.20.6``).
+  real ``git http-backend``, so ``git fetch``/``git push`` to ``https://127.0.0.1:PORT/o/r.git`` work
+  and a push that is not a fast-forward is rejected;
+- a minimal npm registry under ``/npm/`` for packages the test publishes (the CML stand-in, which
+  the workflows install with their own ``npm ci`` from a lockfile resolved against it).
 
-The certificate is made per server by a throwaway CA (``ca_cert``); clients trust it through
-``NODE_EXTRA_CA_CERTS`` (node, npm), ``SSL_CERT_FILE``/``REQUESTS_CA_BUNDLE`` (Python) and
-``GIT_SSL_CAINFO`` (git), ``CURL_CA_BUNDLE`` (curl) — ``client_env()`` returns all of them.
+The certificate is made per server by a throwaway CA (``ca_cert``); ``client_env()`` makes node
+(``NODE_EXTRA_CA_CERTS``), npm, Python, pip, git and curl trust it in addition to the machine's own
+authorities, so a workflow step can still install from the package index.
 
     with FakeGitHub(tmp_path) as github:
         github.add_pull(1, head_sha=sha, head_ref="tune")
