@@ -283,3 +283,12 @@ def test_every_action_the_workflows_use_has_an_offline_stand_in(tmp_path):
     )
     with pytest.raises(ValueError, match="someone/else"):
         local_repository_args(unknown)
+
+
+def test_promote_moves_champion_only_on_the_deploy_jobs_own_result():
+    # With the digest step's failure no longer masked, the deploy job's result is what keeps
+    # `champion` in place (tests/integration/test_promotion.py: a failed outcome moves nothing).
+    promote = load("deploy.yml")["jobs"]["promote"]
+    assert "deploy" in promote["needs"]
+    assert promote["env"]["DEPLOY_RESULT"] == "${{ needs.deploy.result }}"
+    assert any('--deploy-outcome "$DEPLOY_RESULT"' in step.get("run", "") for step in promote["steps"])
