@@ -6,7 +6,6 @@ SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 
 PYTHON ?= python3
-UV_VERSION := 0.13.8
 UV ?= $(or $(shell command -v uv 2>/dev/null),.tools/bin/uv)
 RUN := $(UV) run --no-sync
 # Revision `make report` compares with (CI passes the pull request's base branch).
@@ -30,14 +29,16 @@ IMAGE ?= $(PROJECT):local
 BENTO_TAG_FILE := build/bento/tag
 SERVE_REQUIREMENTS := src/requirements-serve.txt
 
-.PHONY: help env schema run report test lint format mlflow-ui clean model bento serve serve-bento container smoke drift replay
+.PHONY: help env schema run report test lint format mlflow-ui clean model bento serve serve-bento container smoke drift replay sbom
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-12s %s\n", $$1, $$2}'
 
-.tools/bin/uv:
+# The same hash-checked uv the workflows install (.github/actions/setup-uv).
+.tools/bin/uv: .github/actions/setup-uv/requirements.txt
 	$(PYTHON) -m venv .tools
-	.tools/bin/python -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
+	.tools/bin/python -m pip install --quiet --disable-pip-version-check --no-deps --only-binary=:all: \
+		--require-hashes --requirement $<
 
 # With PYTHONDONTWRITEBYTECODE set, Python never caches compiled modules and every process
 # recompiles what it imports (~12 s per pipeline stage): compile them once here instead.
@@ -94,7 +95,7 @@ lint: $(ENV_STAMP) ## Lint and format-check the code; audit and validate the wor
 	$(RUN) ruff format --check .
 	env -u GH_TOKEN -u GITHUB_TOKEN $(RUN) zizmor --offline .github/workflows
 	$(RUN) check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
-	$(RUN) actionlint
+	SHELLCHECK_OPTS='--enable=check-extra-masked-returns' $(RUN) actionlint
 
 format: $(ENV_STAMP) ## Apply ruff fixes and formatting
 	$(RUN) ruff check --fix .
@@ -117,10 +118,16 @@ serve: model ## Serve the service from source on http://127.0.0.1:$(PORT) (logs 
 	$(RUN) bentoml serve gitops_ml.service:ModelService --host 127.0.0.1 --port $(PORT)
 
 serve-bento: bento ## Serve the built Bento on http://127.0.0.1:$(PORT)
-	$(RUN) bentoml serve $$(cat $(BENTO_TAG_FILE)) --host 127.0.0.1 --port $(PORT)
+	tag="$$(cat $(BENTO_TAG_FILE))" && $(RUN) bentoml serve "$$tag" --host 127.0.0.1 --port $(PORT)
+
+SBOM := build/sbom.cdx.json
+
+sbom: $(SERVE_REQUIREMENTS) $(ENV_STAMP) ## CycloneDX SBOM of the serving image's Python packages (from uv.lock) in build/
+	mkdir -p $(dir $(SBOM))
+	$(RUN) cyclonedx-py requirements $(SERVE_REQUIREMENTS) --of JSON --sv 1.6 --output-reproducible -o $(SBOM)
 
 container: bento ## Build the Bento's OCI image, tagged $(IMAGE) (needs a Docker engine)
-	$(RUN) bentoml containerize $$(cat $(BENTO_TAG_FILE)) --image-tag $(IMAGE)
+	tag="$$(cat $(BENTO_TAG_FILE))" && $(RUN) bentoml containerize "$$tag" --image-tag $(IMAGE)
 
 smoke: $(ENV_STAMP) ## Smoke test a running service at URL=... against the pipeline model's predictions
 	$(RUN) python -m gitops_ml.deploy.smoke expected

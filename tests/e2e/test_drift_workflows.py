@@ -17,8 +17,10 @@ import json
 import pytest
 import yaml
 
-from tests.support.act import actions_store, git_sha, main_with_pipeline_result, publish_cml, run_workflow
+from tests.support.act import actions_store, lock_cml_to_stand_in, main_with_pipeline_result, run_workflow
+from tests.support.events import dispatch_event
 from tests.support.fake_github import FakeGitHub
+from tests.support.git import git_sha
 from tests.support.project import run
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("drift-act")]
@@ -28,19 +30,11 @@ pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("drift-act")]
 def lab(tmp_path_factory, reproduced_repo):
     root = tmp_path_factory.mktemp("drift-lab")
     github = FakeGitHub(root / "github").start()
-    publish_cml(github)
     store = actions_store(root)
     repo = main_with_pipeline_result(reproduced_repo, root / "repo", github)
+    lock_cml_to_stand_in(repo, github)
     yield repo, github, store
     github.stop()
-
-
-def dispatch_event(inputs: dict) -> dict:
-    return {
-        "inputs": inputs,
-        "ref": "refs/heads/main",
-        "repository": {"full_name": "owner/repo", "default_branch": "main"},
-    }
 
 
 def test_drift_check_opens_one_issue_and_dispatches_retrain_which_opens_a_pr(lab):
@@ -94,3 +88,20 @@ def test_drift_check_opens_one_issue_and_dispatches_retrain_which_opens_a_pr(lab
     changed = run(["git", "diff", "--name-only", "origin/main", "HEAD"], clone).stdout.split()
     assert {"params.yaml", "dvc.lock", "reports/metrics.json"} <= set(changed)
     assert git_sha(clone, "origin/main") == git_sha(repo, "main")  # main itself is untouched: a human merges
+
+
+def test_retrain_refused_a_pull_request_names_the_repository_setting(lab):
+    """Without RETRAIN_PR_TOKEN the PR is opened with GITHUB_TOKEN, which GitHub refuses (403)
+    while "Allow GitHub Actions to create and approve pull requests" is off, its default."""
+    repo, github, store = lab
+    github.actions_can_create_pull_requests = False
+    try:
+        event = dispatch_event({"months": ""})
+        retrain = run_workflow(repo, ".github/workflows/retrain.yml", "workflow_dispatch", event, github=github,
+                               store=store, run_id=503, timeout=900)  # fmt: skip
+    finally:
+        github.actions_can_create_pull_requests = True
+    assert not retrain.succeeded
+    assert "Allow GitHub Actions to create and approve pull requests" in retrain.log
+    assert [call.status for call in github.calls("POST", r"/pulls$")][-1] == 403
+    assert not any(pull["head"]["ref"] == "retrain/503" for pull in github.state.pulls.values())

@@ -30,6 +30,7 @@ from pathlib import Path
 import yaml
 
 from tests.support.fake_github import FakeGitHub
+from tests.support.git import set_origin
 from tests.support.project import clone_workspace, commit_all, run
 
 SHIMS_DIR = Path(__file__).parent / "shims"
@@ -40,8 +41,8 @@ SHIMS = {
     "actions/cache": "cache",
     "actions/upload-artifact": "upload-artifact",
     "actions/download-artifact": "download-artifact",
-    "astral-sh/setup-uv": "setup-uv",
     "docker/login-action": "docker-login",
+    "actions/attest": "attest",
 }
 CML_PACKAGE = "@dvcorg/cml"
 CML_VERSION = "0.20.6"
@@ -110,7 +111,7 @@ def seed_cache(store: Path, key: str, paths: list[Path]) -> None:
 
 def actions_store(root: Path) -> Path:
     """The stand-ins' state across runs (caches, artifacts), with this machine's uv cache linked in
-    so that the setup-uv stand-in installs warm."""
+    so that uv installs warm."""
     store = root / "store"
     store.mkdir(parents=True, exist_ok=True)
     uv = shutil.which("uv", path=str(VENV_BIN)) or shutil.which("uv")
@@ -144,6 +145,26 @@ def main_with_pipeline_result(reproduced: Path, dest: Path, github: FakeGitHub) 
 
 def publish_cml(github: FakeGitHub) -> None:
     github.publish_npm_package(CML_PACKAGE, CML_VERSION, cml_tarball())
+
+
+def lock_cml_to_stand_in(repo: Path, github: FakeGitHub) -> None:
+    """Publish the CML stand-in and relock ``repo``'s .github/cml on it, committed and pushed to main.
+
+    The workflows install CML with ``npm ci`` from the committed lockfile, whose integrity hashes
+    are the real package's; the stand-in is another tarball, so the lab's copy gets a lockfile that
+    npm itself resolves against the fake registry (same package.json, same `npm ci` step)."""
+    publish_cml(github)
+    cml_dir = repo / ".github" / "cml"
+    (cml_dir / "package-lock.json").unlink()
+    subprocess.run(
+        ["npm", "install", "--package-lock-only", "--no-audit", "--no-fund", "--ignore-scripts"],
+        cwd=cml_dir,
+        env={**os.environ, **github.client_env(), "NPM_CONFIG_REGISTRY": github.npm_registry},
+        check=True,
+        capture_output=True,
+    )
+    commit_all(repo, "lock CML to the offline stand-in")
+    run(["git", "push", "-q", "origin", "HEAD:refs/heads/main"], repo, **github.client_env())
 
 
 @dataclass
@@ -263,6 +284,7 @@ def run_workflow(
         NPM_CONFIG_PREFIX=str(store / "npm-global"),
         NPM_CONFIG_CACHE=str(store / "npm-cache"),
         NPM_CONFIG_UPDATE_NOTIFIER="false",
+        UV_CACHE_DIR=str(store / "uv-cache"),  # this machine's uv cache (actions_store links it): warm installs
         # A runner's PATH: system tools and a Python (not this test venv, so the workflow must
         # install its own tools), plus npm's global bin.
         PATH=os.pathsep.join(
@@ -294,74 +316,3 @@ def run_workflow(
             lines.append(line)
     shutil.rmtree(work / "act-cache", ignore_errors=True)
     return ActResult(process.returncode, "\n".join(lines), entries, store, run_id)
-
-
-def set_origin(repo: Path, github: FakeGitHub) -> None:
-    """Point ``origin`` at the fake (act takes ``github.repository`` from it)."""
-    remotes = subprocess.run(["git", "remote"], cwd=repo, capture_output=True, text=True, check=True).stdout.split()
-    verb = "set-url" if "origin" in remotes else "add"
-    subprocess.run(["git", "remote", verb, "origin", github.repo_url], cwd=repo, check=True)
-
-
-def pull_request_event(
-    number: int,
-    *,
-    head_sha: str,
-    head_ref: str,
-    base_sha: str,
-    base_ref: str = "main",
-    head_repo: str = "contributor/repo",
-    base_repo: str = "owner/repo",
-    action: str = "synchronize",
-) -> dict:
-    """A ``pull_request`` payload (GitHub's shape, the fields workflows read); a fork by default."""
-    return {
-        "action": action,
-        "number": number,
-        "pull_request": {
-            "number": number,
-            "head": {
-                "sha": head_sha,
-                "ref": head_ref,
-                "repo": {"full_name": head_repo, "fork": head_repo != base_repo},
-            },
-            "base": {"sha": base_sha, "ref": base_ref, "repo": {"full_name": base_repo}},
-        },
-        "repository": {"full_name": base_repo, "default_branch": base_ref},
-    }
-
-
-def workflow_run_event(
-    run_id: int,
-    *,
-    workflow: str,
-    conclusion: str,
-    head_sha: str,
-    head_branch: str,
-    head_repo: str = "contributor/repo",
-    base_repo: str = "owner/repo",
-) -> dict:
-    """A ``workflow_run`` ``completed`` payload for a run triggered by a pull request (a fork by default:
-    GitHub then leaves ``pull_requests`` empty)."""
-    return {
-        "action": "completed",
-        "workflow_run": {
-            "id": run_id,
-            "name": workflow,
-            "event": "pull_request",
-            "status": "completed",
-            "conclusion": conclusion,
-            "head_sha": head_sha,
-            "head_branch": head_branch,
-            "head_repository": {"full_name": head_repo},
-            "repository": {"full_name": base_repo},
-            "pull_requests": [],
-        },
-        "repository": {"full_name": base_repo},
-    }
-
-
-def git_sha(repo: Path, rev: str = "HEAD") -> str:
-    return subprocess.run(
-        ["git", "rev-parse", rev], cwd=repo, capture_output=True, text=True, check=True
-    ).stdout.strip()

