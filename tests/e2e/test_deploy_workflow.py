@@ -22,11 +22,14 @@ from pathlib import Path
 import pytest
 import yaml
 
+from gitops_ml.config import load_params
 from tests.support.act import actions_store, fake_token, main_with_pipeline_result, run_workflow
 from tests.support.events import dispatch_event, push_event
 from tests.support.fake_github import FakeGitHub
 from tests.support.git import git_sha, move_branch
-from tests.support.project import run
+from tests.support.project import ROOT, run
+
+PROJECT = load_params(ROOT / "params.yaml").project.name  # names the Bento
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("deploy-act")]
 
@@ -57,8 +60,8 @@ def test_build_job_reproduces_gates_and_exports_the_bento(lab):
     assert result.succeeded, result.log[-6000:]
     artifact = result.artifact("bento")
     names = {path.name for path in artifact.iterdir()}
-    assert {"flight-delay.bento", "tag", "expected.json", "model.json", "model.joblib"} <= names
-    assert (artifact / "tag").read_text().startswith("flight-delay:")
+    assert {"service.bento", "tag", "expected.json", "model.json", "model.joblib"} <= names
+    assert (artifact / "tag").read_text().startswith(f"{PROJECT}:")
     assert len(yaml.safe_load((artifact / "expected.json").read_text())) == 24  # one per smoke record
     sbom = yaml.safe_load((result.artifact("sbom") / "sbom.cdx.json").read_text())  # JSON is YAML
     assert sbom["bomFormat"] == "CycloneDX"  # what the publish job attests with the image
@@ -72,7 +75,7 @@ def test_deploy_job_commits_the_digest_to_main(lab):
                           store=store, run_id=702, job="deploy", timeout=900)  # fmt: skip
     assert result.succeeded, result.log[-6000:]
     [image] = remote_overlay(repo, github, "main")["images"]
-    assert image == {"name": "flight-delay", "newName": "ghcr.io/owner/repo", "digest": "sha256:" + "5" * 64}
+    assert image == {"name": "model-service", "newName": "ghcr.io/owner/repo", "digest": "sha256:" + "5" * 64}
     assert "KUBE_CONFIG" in result.summary  # no cluster secret: the GitOps controller applies it
     assert git_sha(repo, "main") == before  # the workflow pushed to the remote, not to this checkout
 

@@ -58,3 +58,14 @@ def test_cli_refuses_a_bad_roll_and_writes_nothing(tmp_path, capsys):
 def test_window_dates_are_real_dates():
     moved = roll(load_params(ROOT / "params.yaml").split, 1)
     assert isinstance(moved.train.start, dt.date)
+
+
+def test_a_random_split_has_no_windows_to_move(tmp_path, capsys):
+    params = tmp_path / "params.yaml"
+    raw = yaml.safe_load((ROOT / "params.yaml").read_text())
+    raw["split"] = {"by": "random", "fractions": {"train": 0.7, "test": 0.15, "production": 0.15}}
+    params.write_text(yaml.safe_dump(raw))
+    before = params.read_text()
+    assert main(["roll", "--params", str(params)]) == 0
+    assert params.read_text() == before
+    assert "no windows to move" in capsys.readouterr().out

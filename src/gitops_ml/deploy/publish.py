@@ -1,6 +1,6 @@
 """The deploy workflow's steps that talk to GitHub: push the image, push the GitOps change.
 
-    python -m gitops_ml.deploy.publish image --local flight-delay:SHA --repository OWNER/REPO --tag SHA
+    python -m gitops_ml.deploy.publish image --local model-service:SHA --repository OWNER/REPO --tag SHA
         tags and pushes ghcr.io/owner/repo:SHA, prints ghcr.io/owner/repo@sha256:... (the digest)
     python -m gitops_ml.deploy.publish change --mode commit|pull-request --branch main --image REF
         pushes the deploy commit to the branch, or to deploy/<sha> with a pull request
@@ -131,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
     image = commands.add_parser("image", help="push the tested image to GHCR; print its digest reference")
-    image.add_argument("--local", required=True, help="the local image, e.g. flight-delay:SHA")
+    image.add_argument("--local", required=True, help="the local image, e.g. model-service:SHA")
     image.add_argument("--repository", required=True, help="OWNER/REPO ($GITHUB_REPOSITORY)")
     image.add_argument("--tag", required=True, help="registry tag, e.g. the commit SHA")
     change = commands.add_parser("change", help="push the deploy commit, directly or as a pull request")

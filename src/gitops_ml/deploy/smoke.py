@@ -128,13 +128,25 @@ def check(
         status, answer = _post(f"{url}/predict", record)
         if status != 200 or answer[field] != expected[i]:
             problems.append(f"/predict record {i}: {status} {answer} (pipeline {expected[i]!r})")
+    return problems + refusal_problems(url, records[0], schema)
+
+
+def refusal_problems(url: str, record: dict[str, Any], schema: Schema) -> list[str]:
+    """A record with its first field broken must get a 4xx naming that field."""
     column = schema.input_columns()[0]
-    bad = {**records[0], column.name: broken_value(column)}
-    status, answer = _post(f"{url}/predict", bad)
+    status, answer = _post(f"{url}/predict", {**record, column.name: broken_value(column)})
     fields = [error.get("loc")[:1] for error in answer.get("detail", [])] if isinstance(answer, dict) else []
     if not (400 <= status < 500 and [column.name] in fields):
-        problems.append(f"a bad record got {status} {answer}, expected a 4xx naming {column.name!r}")
-    return problems
+        return [f"a bad record got {status} {answer}, expected a 4xx naming {column.name!r}"]
+    return []
+
+
+def check_refusal(url: str, schema: Schema, ready_timeout_s: float = 180) -> list[str]:
+    """Readiness and the 4xx alone, from the schema's example record (no expected predictions)."""
+    from gitops_ml.request_models import example_record
+
+    wait_ready(url, ready_timeout_s)
+    return refusal_problems(url, example_record(schema), schema)
 
 
 def write_expected(path: Path, schema: Schema, model_file: Path, requests: Path | None) -> int:

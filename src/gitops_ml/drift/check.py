@@ -114,9 +114,7 @@ def _with_predictions(
     return reference, current, performance, model.version
 
 
-def run(
-    params: DriftParams, schema: Schema, monitor: str, source: str | None = None, out_dir: Path = OUT_DIR
-) -> dict:
+def run(params: DriftParams, schema: Schema, monitor: str, source: str | None = None, out_dir: Path = OUT_DIR) -> dict:
     """Check, write summary.json, summary.md and report.html under ``out_dir``; return the summary.
     ``monitor`` names the service's inference logs (the project name with underscores)."""
     current = sources.read_current(params, monitor, source)
