@@ -42,11 +42,18 @@ def table_format(location: str, declared: str | None = None) -> str:
 
 
 def _example(name: str, options: dict[str, Any]) -> pd.DataFrame:
+    where = f"{EXAMPLE_PREFIX}{name}"
     try:
         module = importlib.import_module(f"gitops_ml.examples.{name}")
     except ModuleNotFoundError:
-        raise TableError(f"{EXAMPLE_PREFIX}{name}: no such bundled example (src/gitops_ml/examples/)") from None
-    return module.load(**options)
+        raise TableError(f"{where}: no such bundled example (src/gitops_ml/examples/)") from None
+    try:
+        return module.load(**options)
+    except TypeError as error:  # an option the loader does not take
+        raise TableError(f"{where}: data.options do not fit its loader ({error})") from None
+    except Exception as error:  # its files are missing or broken: one line, as for any source
+        message = str(error).splitlines()[0] if str(error) else ""
+        raise TableError(f"{where}: cannot load ({type(error).__name__}: {message})") from None
 
 
 def read_table(
