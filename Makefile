@@ -90,9 +90,10 @@ replay: $(ENV_STAMP) ## Send ROWS of the production part's records to the servic
 test: $(ENV_STAMP) ## Run the whole test suite
 	$(RUN) pytest
 
-lint: $(ENV_STAMP) ## Lint and format-check the code; audit and validate the workflows (offline)
+lint: $(ENV_STAMP) ## Lint, format-check and type-check the code; audit and validate the workflows (offline)
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
+	$(RUN) mypy
 	env -u GH_TOKEN -u GITHUB_TOKEN $(RUN) zizmor --offline .github/workflows
 	$(RUN) check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
 	SHELLCHECK_OPTS='--enable=check-extra-masked-returns' $(RUN) actionlint

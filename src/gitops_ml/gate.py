@@ -20,6 +20,7 @@ import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeGuard
 
 from gitops_ml import paths
 from gitops_ml.config import ConfigError, MetricGate, load_params
@@ -66,7 +67,7 @@ class Verdict:
         return "❌ Quality gate failed: " + "; ".join(self.reasons)
 
 
-def _finite(value: object) -> bool:
+def _finite(value: object) -> TypeGuard[int | float]:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return False
     try:

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import TypeGuard
 
 MISSING = "—"
 
 
-def finite(value: object) -> bool:
+def finite(value: object) -> TypeGuard[int | float]:
     """A real number we can compute with (an int beyond float range, 10**400 from JSON, is not)."""
     if not isinstance(value, int | float) or isinstance(value, bool):
         return False

@@ -81,7 +81,10 @@ class InferenceLogMonitor(MonitorBase[Any]):
             columns = MON_COLUMN_VAR.get()
             if columns is not None:
                 columns.setdefault(name, {"name": name, "role": role, "type": data_type})
-        MON_DATAS_VAR.get()[name].extend(data_batch)
+        datas = MON_DATAS_VAR.get()
+        if datas is None:  # set by start_record, which `with bentoml.monitor(...)` calls
+            raise RuntimeError(f"monitor {self.name!r}: log_batch called outside `with bentoml.monitor(...)`")
+        datas[name].extend(data_batch)
 
     def log(self, data: Any, name: str, role: str, data_type: str) -> None:
         self.log_batch((data,), name, role, data_type)

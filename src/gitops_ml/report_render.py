@@ -11,9 +11,10 @@ from __future__ import annotations
 import bisect
 import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
+from typing import cast
 
 from gitops_ml import paths
 from gitops_ml.config import MetricGate
@@ -33,7 +34,16 @@ from gitops_ml.markdown import (
     table,
     xychart,
 )
-from gitops_ml.metric_catalogue import BY_NAME, CONTEXT_METRICS, HIGHER_IS_BETTER, PRIMARY, QUALITY, SERVING, for_task
+from gitops_ml.metric_catalogue import (
+    BY_NAME,
+    CONTEXT_METRICS,
+    HIGHER_IS_BETTER,
+    PRIMARY,
+    QUALITY,
+    SERVING,
+    Task,
+    for_task,
+)
 
 TASKS = tuple(QUALITY)  # classification, regression
 # The catalogue's unit for numbers in the target's own units: named once under the table, not in every cell.
@@ -168,7 +178,9 @@ def _metric_names(task: str, pr: Mapping, base: Mapping, serving: bool) -> list[
     present = [*pr, *(name for name in base if name not in pr)]
     if serving:
         return [name for name in SERVING if name in present]
-    known = [*QUALITY.get(task, ()), *(m.name for m in for_task(task) if m.name in CONTEXT_METRICS)]
+    # Task: task_of returns one of TASKS; any other string would just match no catalogue metric.
+    catalogue = for_task(cast(Task, task))
+    known = [*QUALITY.get(task, ()), *(m.name for m in catalogue if m.name in CONTEXT_METRICS)]
     ordered = [name for name in known if name in present]
     return ordered + [name for name in present if name not in ordered and name not in SERVING]
 
@@ -498,10 +510,10 @@ def all_slices_table(inputs: ReportInputs) -> str:
 def resample(points: Sequence[Mapping] | None, x: str, y: str, grid: Sequence[float]) -> list[float] | None:
     """``y`` at each ``grid`` x by linear interpolation (flat beyond the ends); None if unusable."""
     pairs = sorted(
-        (as_number(p.get(x)), as_number(p.get(y)))
+        (px, py)
         for p in points or ()
         if isinstance(p, Mapping)
-        if as_number(p.get(x)) is not None and as_number(p.get(y)) is not None
+        if (px := as_number(p.get(x))) is not None and (py := as_number(p.get(y))) is not None
     )
     if len(pairs) < 2:
         return None
@@ -547,11 +559,11 @@ def operating_points(inputs: ReportInputs) -> str:
 def curves_section(inputs: ReportInputs) -> str | None:
     if inputs.task == "regression":
         return regression_section(inputs)
-    charts = [
+    candidates = [
         curve_chart(inputs, "roc", "fpr", "tpr", "ROC curve", "false positive rate", "true positive rate"),
         curve_chart(inputs, "precision_recall", "recall", "precision", "Precision-recall curve", "recall", "precision"),
     ]
-    charts = [chart for chart in charts if chart]
+    charts = [chart for chart in candidates if chart]
     if not charts:
         return None
     legend = "Grey: base, blue: this PR." if inputs.base.plots else "This PR only (the base has no curves)."
@@ -569,7 +581,7 @@ def _nice_range(low: float, high: float) -> tuple[float, float]:
     return math.floor(low / step) * step, math.ceil(high / step) * step
 
 
-def _usable(points: object, *keys: str) -> list[Mapping]:
+def _usable(points: Iterable[object] | None, *keys: str) -> list[Mapping]:
     return [
         p for p in points or () if isinstance(p, Mapping) and all(as_number(p.get(key)) is not None for key in keys)
     ]
@@ -589,7 +601,11 @@ def predicted_vs_actual_chart(inputs: ReportInputs) -> str | None:
     xs = [point[x] for _, points, _ in sides for point in points]
     low, high = _nice_range(min(xs), max(xs))
     grid = [low + (high - low) * share for share in CURVE_GRID]
-    series = [(name, resample(points, x, y, grid)) for name, points, _ in sides]
+    series: list[tuple[str, Sequence[float]]] = []
+    for name, points, _ in sides:
+        values = resample(points, x, y, grid)
+        assert values is not None, "sides keep only curves with at least two usable points"
+        series.append((name, values))
     ys = [value for _, values in series for value in values] + [low, high]
     series.append(("predicted = actual", grid))
     chart = xychart(
@@ -609,12 +625,12 @@ def predicted_vs_actual_chart(inputs: ReportInputs) -> str | None:
     return f"{legend}\n\n{chart}"
 
 
-def histogram_quantiles(points: object, quantiles: Sequence[float] = RESIDUAL_QUANTILES) -> list[float] | None:
+def histogram_quantiles(
+    points: Iterable[object] | None, quantiles: Sequence[float] = RESIDUAL_QUANTILES
+) -> list[float] | None:
     """Quantiles of a histogram of evenly spaced bins ({residual: centre, count}), spreading each
     bin's rows evenly over its width; None when there are fewer than two bins or no rows."""
-    bins = sorted(
-        (p["residual"], p["count"]) for p in _usable(points, "residual", "count") if as_number(p["count"]) >= 0
-    )
+    bins = sorted((p["residual"], p["count"]) for p in _usable(points, "residual", "count") if p["count"] >= 0)
     total = sum(count for _, count in bins)
     if len(bins) < 2 or total <= 0:
         return None
@@ -661,8 +677,9 @@ def regression_section(inputs: ReportInputs) -> str | None:
 
 
 def confusion_table(inputs: ReportInputs) -> str | None:
-    def counts(points) -> dict[tuple[int, int], float]:
-        result = {}
+    def counts(points) -> dict[tuple[object, object], float]:
+        # Keyed by the plot's (actual, predicted) as written: 0/1, or whatever a malformed file holds.
+        result: dict[tuple[object, object], float] = {}
         for point in points or []:
             if isinstance(point, Mapping) and as_number(point.get("count")) is not None:
                 result[(point.get("actual"), point.get("predicted"))] = point["count"]

@@ -75,7 +75,7 @@ def _field_type(column: Column) -> Any:
     """The pydantic type of one input column (strict: "12" is not a number, 1 is not a string)."""
     constraints: dict[str, Any] = {"description": column.description or None}
     if column.categories is not None:
-        annotation: Any = Literal[column.categories]  # type: ignore[valid-type]
+        annotation: Any = Literal[column.categories]  # built at run time: a value, not a static type
     elif column.kind == "datetime":
         annotation = Timestamp
     elif column.kind == "category":
@@ -140,7 +140,7 @@ def prediction_model(schema: Schema) -> type[BaseModel]:
             prediction=(float, Field(description=f"Predicted {schema.target}.")),
             model_version=version,
         )
-    labels = Literal[(schema.positive_label, schema.negative_label)]  # type: ignore[valid-type]
+    labels: Any = Literal[(schema.positive_label, schema.negative_label)]  # built at run time, like _field_type's
     return create_model(
         "Prediction",
         __doc__=f"The model's answer for one record: how likely {schema.target} is {schema.positive_label!r}.",

@@ -205,7 +205,7 @@ def _numeric_column(name: str, values: pd.Series) -> ColumnDraft:
     else:
         draft = ColumnDraft(name, "float")
     low, high = float(present.min()), float(present.max())
-    draft.range = widen_range(low, high, whole)
+    draft.range = [*widen_range(low, high, whole)]  # a copy that may take a None: an id's open end
     draft.notes["range"] = (
         f"range = observed [{_fmt(low)}, {_fmt(high)}] widened by {RANGE_MARGIN:.0%}: confirm the real limits"
     )
@@ -432,7 +432,7 @@ def time_windows(values: pd.Series) -> dict[str, tuple[str, str]] | None:
     distinct = days.unique()
     if len(distinct) < MIN_DISTINCT_DAYS:
         return None
-    cuts = []
+    cuts: list[np.datetime64] = []
     for share in WINDOW_CUTS:
         day = days.iloc[int(share * len(days))]
         previous = cuts[-1] if cuts else distinct[0]

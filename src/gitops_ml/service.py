@@ -60,7 +60,7 @@ class ModelService:
 
     def __init__(self) -> None:
         self.model = ServedModel.load(self.bento_model.path, str(self.bento_model.tag), SCHEMA)
-        batcher = CorkDispatcher(
+        batcher: CorkDispatcher[list[Any], dict[str, list[Any]]] = CorkDispatcher(
             max_latency_in_ms=MAX_BATCH_LATENCY_MS,
             max_batch_size=MAX_BATCH_RECORDS,
             fallback=_overloaded,
@@ -75,6 +75,8 @@ class ModelService:
     async def predict(self, record: Record, /) -> Prediction:  # type: ignore[valid-type]
         """Score one record."""
         outputs = await self._score_merged([record])  # this request's share of a merged call
+        if outputs is None:  # the batcher's fallback answer; typed optional, but _overloaded raises instead
+            return _overloaded()
         self._log([record], outputs)
         return self._answers(outputs)[0]
 
@@ -161,4 +163,6 @@ class RequestGuard:
         await JSONResponse({"error": message}, status_code=status)(scope, receive, send)
 
 
-ModelService.add_asgi_middleware(RequestGuard, max_body_bytes=MAX_BODY_BYTES)
+# @bentoml.service made ModelService a bentoml Service (which has add_asgi_middleware); mypy ignores what a
+# class decorator returns and still sees the plain class.
+ModelService.add_asgi_middleware(RequestGuard, max_body_bytes=MAX_BODY_BYTES)  # type: ignore[attr-defined]

@@ -46,7 +46,10 @@ def roll(split: SplitParams, months: int) -> SplitParams:
 
 
 def default_months(split: SplitParams) -> int:
-    return max(1, months_between(split.production.start, split.production.end))
+    production = split.production
+    if production is None:  # only a split by time has windows (SplitParams requires all four then)
+        raise ValueError("the split has no production window (split.by: random): no months to roll")
+    return max(1, months_between(production.start, production.end))
 
 
 def _yaml():

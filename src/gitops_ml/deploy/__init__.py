@@ -6,14 +6,20 @@ from __future__ import annotations
 
 import functools
 import sys
-from collections.abc import Callable
+from typing import Protocol
 
 
 class DeployError(RuntimeError):
     """A deploy step refused to continue; the message says what is wrong and what to do."""
 
 
-def cli(main: Callable[[list[str] | None], int]) -> Callable[[list[str] | None], int]:
+class Main(Protocol):
+    """A deploy step's ``main``: the command-line arguments (None = sys.argv[1:]) in, the exit code out."""
+
+    def __call__(self, argv: list[str] | None = None) -> int: ...
+
+
+def cli(main: Main) -> Main:
     """A deploy step's entry point: a DeployError ends it with one line on stderr and exit code 1
     (the workflow log shows the reason, not a traceback)."""
 

@@ -90,9 +90,13 @@ def _rewrite_entry(text: str, base_image: str, image: ImageReference) -> str:
     values = {"newName": image.name, "digest": image.digest}
     for key, value in values.items():
         pattern = re.compile(rf"^(\s*{key}:\s*)[^\s#]+(.*)$", re.DOTALL)
+
+        def replace(m: re.Match[str], v: str = value) -> str:
+            return f"{m.group(1)}{v}{m.group(2)}"
+
         for index, line in enumerate(item):
             if pattern.match(line):
-                item[index] = pattern.sub(lambda m, v=value: f"{m.group(1)}{v}{m.group(2)}", line)
+                item[index] = pattern.sub(replace, line)
                 break
         else:
             item.append(f"{' ' * indent}{key}: {value}\n")

@@ -19,14 +19,14 @@ import shutil
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from gitops_ml import paths, tracking
 from gitops_ml.config import load_params
 from gitops_ml.deploy import DeployError, cli
 from gitops_ml.io import read_json, write_with
 from gitops_ml.model_card import ModelCard
-from gitops_ml.schema import load_schema
+from gitops_ml.schema import Task, load_schema
 from gitops_ml.scoring import CARD_FILE, MODEL_FILE
 
 VERSION_DIGITS = 16
@@ -121,7 +121,7 @@ def import_from_mlflow(model_uri: str) -> str:
     threshold = run.data.params.get("threshold")
     card = ModelCard(
         project=load_params().project.name,
-        task=run.data.params.get("task", schema.task),
+        task=cast(Task, run.data.params.get("task", schema.task)),  # a run's "task" param: ModelCard validates it
         target=schema.target,
         model=run.data.params.get("model", "unknown"),
         inputs=schema.input_names(),

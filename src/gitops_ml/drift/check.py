@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -19,13 +20,16 @@ from gitops_ml.model_card import ModelCard
 from gitops_ml.schema import Schema
 from gitops_ml.tables import conform_column
 
+if TYPE_CHECKING:
+    from sklearn.pipeline import Pipeline
+
 OUT_DIR = Path("build/drift")
 SUMMARY_JSON, SUMMARY_MD, REPORT_HTML = "summary.json", "summary.md", "report.html"
 
 
 @dataclass
 class Model:
-    pipeline: object
+    pipeline: Pipeline
     card: ModelCard
 
     @property

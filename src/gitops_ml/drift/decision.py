@@ -59,9 +59,9 @@ def decide(summary: dict, params: DriftParams) -> dict:
     compared = len(columns) + len(all_null)
     share = len(drifted) / compared if compared else 0.0
     dataset_drift = compared > 0 and share >= params.drift_share
-    prediction = summary.get("prediction")
+    prediction: dict = summary.get("prediction") or {}  # absent: not compared
     prediction_drift = bool(prediction and prediction["drifted"])
-    performance = summary.get("performance")
+    performance: dict = summary.get("performance") or {}  # absent: not compared
     performance_drift = bool(performance and performance["drifted"])
 
     reasons = []

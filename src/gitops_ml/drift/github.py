@@ -129,17 +129,23 @@ class GitHub:
         self._call("POST", f"{self.repo_path}/actions/workflows/{workflow}/dispatches", json=payload)
 
 
+def _issue(action: Action) -> int:
+    if action.issue is None:
+        raise ValueError(f"a {action.kind!r} action needs the issue's number")
+    return action.issue
+
+
 def apply(github: GitHub, action: Action) -> str:
     """Carry out the plan; returns a line for the log."""
     if action.kind == "open":
         issue = github.create_issue(action.title, action.body, [LABEL])
         return f"opened issue #{issue['number']}: {issue.get('html_url', '')}"
     if action.kind == "comment":
-        github.comment(action.issue, action.body)
+        github.comment(_issue(action), action.body)
         return f"commented on issue #{action.issue}"
     if action.kind == "resolve":
-        github.comment(action.issue, action.body)
-        github.close(action.issue)
+        github.comment(_issue(action), action.body)
+        github.close(_issue(action))
         return f"drift cleared: commented on and closed issue #{action.issue}"
     return "nothing to do on GitHub"
 

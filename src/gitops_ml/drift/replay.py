@@ -33,7 +33,7 @@ def to_records(frame: pd.DataFrame, schema: Schema) -> list[dict]:
     records = []
     columns = schema.input_columns()
     for row in frame[[column.name for column in columns]].itertuples(index=False):
-        record = {}
+        record: dict[str, object] = {}
         for column, value in zip(columns, row, strict=True):
             if value is None or (isinstance(value, float) and math.isnan(value)):
                 record[column.name] = None

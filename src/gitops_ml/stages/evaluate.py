@@ -33,7 +33,7 @@ from gitops_ml.model import predict
 from gitops_ml.model_card import ModelCard
 from gitops_ml.plots import render_all
 from gitops_ml.schema import Schema
-from gitops_ml.stages import run_stage
+from gitops_ml.stages import StageError, run_stage
 
 BATCH_ROWS = 1000
 
@@ -107,6 +107,8 @@ def remove_stale(directory, pattern: str, current: dict) -> None:
 
 def plot_data(card: ModelCard, target: np.ndarray, predicted: np.ndarray) -> dict[str, list[dict]]:
     if card.task == "classification":
+        if card.threshold is None:
+            raise StageError("evaluate: the classification model's card has no threshold (models/model.json)")
         return {
             "roc": roc_points(target, predicted),
             "precision_recall": pr_points(target, predicted),

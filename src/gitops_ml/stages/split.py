@@ -53,7 +53,10 @@ def split(params: Params, schema: Schema) -> dict:
     frame = read_parquet(paths.RAW)
     frame = frame[frame[schema.target].notna()].reset_index(drop=True)
     if params.split.by == "time":
-        parts = {name: in_window(frame, schema.timestamp, getattr(params.split, name)) for name in paths.SPLITS}
+        timestamp = schema.timestamp
+        if not timestamp:  # Params.check_against refuses split.by: time without one
+            raise StageError("split: split.by: time needs a timestamp in schema.yaml (or use split.by: random)")
+        parts = {name: in_window(frame, timestamp, getattr(params.split, name)) for name in paths.SPLITS}
     else:
         parts = random_parts(frame, params.split, schema.key)
     empty = [name for name in ("train", "test") if parts[name].empty]

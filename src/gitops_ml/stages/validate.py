@@ -6,6 +6,8 @@ or mean) that later stages depend on, so DVC never trains on data this stage has
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 
 from gitops_ml import paths
@@ -25,7 +27,7 @@ def target_summary(frame: pd.DataFrame, schema: Schema) -> float | None:
 
 def summarize(frame: pd.DataFrame, schema: Schema) -> dict:
     labelled = frame[schema.target].notna()
-    summary = {
+    summary: dict[str, Any] = {
         "rows": int(labelled.sum()),
         "missing_target_rows": int((~labelled).sum()),
         "target_rate" if schema.task == "classification" else "target_mean": target_summary(frame, schema),
