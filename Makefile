@@ -29,7 +29,7 @@ IMAGE ?= $(PROJECT):local
 BENTO_TAG_FILE := build/bento/tag
 SERVE_REQUIREMENTS := src/requirements-serve.txt
 
-.PHONY: help env schema run report test lint format mlflow-ui clean model bento serve serve-bento container smoke drift replay sbom
+.PHONY: help env schema run report test test-e2e lint format mlflow-ui clean model bento serve serve-bento container smoke drift replay sbom
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-12s %s\n", $$1, $$2}'
@@ -87,8 +87,11 @@ ROWS ?= 5000
 replay: $(ENV_STAMP) ## Send ROWS of the production part's records to the service on PORT (make serve first)
 	$(RUN) python -m gitops_ml.drift.replay --url http://127.0.0.1:$(PORT) --rows $(ROWS)
 
-test: $(ENV_STAMP) ## Run the whole test suite
-	$(RUN) pytest
+test: $(ENV_STAMP) ## Run the test suite: unit and integration (real DVC, MLflow, BentoML, Docker, browser)
+	$(RUN) pytest -m "not e2e"
+
+test-e2e: $(ENV_STAMP) ## Run the workflows themselves under act against a fake GitHub (CI runs it after `make test`)
+	$(RUN) pytest -m e2e
 
 lint: $(ENV_STAMP) ## Lint, format-check and type-check the code; audit and validate the workflows (offline)
 	$(RUN) ruff check .

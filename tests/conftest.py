@@ -24,6 +24,14 @@ def workspace(reproduced_repo, tmp_path) -> Path:
     return clone_workspace(reproduced_repo, tmp_path / "repo")
 
 
+def pytest_collection_modifyitems(config, items):
+    """Everything under tests/e2e runs real workflows under act: marked `e2e`, so `make test` can
+    leave them to `make test-e2e` (CI runs both)."""
+    for item in items:
+        if "tests/e2e/" in item.nodeid:
+            item.add_marker(pytest.mark.e2e)
+
+
 def pytest_collection_finish(session):
     """Fail loudly if xdist stops honouring ``xdist_group``: tests sharing a server or a built Bento
     would silently split across workers and build it twice (pytest 9.2 did that:

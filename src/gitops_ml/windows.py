@@ -2,8 +2,8 @@
 
     python -m gitops_ml.windows roll [--months N] [--markdown FILE]
 
-Every window in params.yaml ``split`` (train, test, reference, production) moves N months later;
-N defaults to the length of the production window, so the period that just drifted becomes the
+Every window in params.yaml ``split`` (train, test, reference, production) moves N months (or
+days) later; N defaults to the length of the production window, so the period that just drifted becomes the
 newest test data, and training takes in the months before it. Comments and layout of params.yaml
 are kept (ruamel.yaml round trip). The new params still go through the typed config, so a roll that
 makes an invalid split is refused before anything is written.
@@ -19,6 +19,7 @@ import argparse
 import datetime as dt
 import io
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -28,28 +29,43 @@ from gitops_ml.config import PARAMS_FILE, ConfigError, SplitParams, Window, pars
 WINDOWS = ("train", "test", "reference", "production")
 
 
+@dataclass(frozen=True)
+class Step:
+    """How far the windows move: whole months, or days when the windows are not month-aligned."""
+
+    months: int = 0
+    days: int = 0
+
+    def __str__(self) -> str:
+        return f"{self.months} month(s)" if self.months else f"{self.days} day(s)"
+
+
 def months_between(start: dt.date, end: dt.date) -> int:
     return (end.year - start.year) * 12 + end.month - start.month
 
 
-def shift(day: dt.date, months: int) -> dt.date:
-    return (pd.Timestamp(day) + pd.DateOffset(months=months)).date()
+def shift(day: dt.date, step: Step) -> dt.date:
+    return (pd.Timestamp(day) + pd.DateOffset(months=step.months, days=step.days)).date()
 
 
-def roll(split: SplitParams, months: int) -> SplitParams:
-    """Every window ``months`` later (pure)."""
-    moved = {
-        name: Window(start=shift(getattr(split, name).start, months), end=shift(getattr(split, name).end, months))
-        for name in WINDOWS
-    }
-    return SplitParams(**moved)
+def roll(split: SplitParams, step: Step) -> SplitParams:
+    """Every window ``step`` later (pure)."""
+    moved = {}
+    for name in WINDOWS:
+        window = getattr(split, name)
+        moved[name] = Window(start=shift(window.start, step), end=shift(window.end, step))
+    return split.model_copy(update=moved)
 
 
-def default_months(split: SplitParams) -> int:
+def default_step(split: SplitParams) -> Step:
+    """The production window's length: in months when it runs from a 1st to a 1st (calendar
+    windows), else in days (windows `make schema` cut from a table's own dates)."""
     production = split.production
     if production is None:  # only a split by time has windows (SplitParams requires all four then)
-        raise ValueError("the split has no production window (split.by: random): no months to roll")
-    return max(1, months_between(production.start, production.end))
+        raise ValueError("the split has no production window (split.by: random): nothing to roll")
+    if production.start.day == production.end.day == 1:
+        return Step(months=max(1, months_between(production.start, production.end)))
+    return Step(days=max(1, (production.end - production.start).days))
 
 
 def _yaml():
@@ -93,7 +109,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m gitops_ml.windows", description=__doc__.split("\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
     roll_parser = commands.add_parser("roll", help="move every split window forward")
-    roll_parser.add_argument("--months", type=int, help="how far (default: the production window's length)")
+    how_far = roll_parser.add_mutually_exclusive_group()
+    how_far.add_argument("--months", type=int, help="how far (default: the production window's length)")
+    how_far.add_argument("--days", type=int, help="how far, in days")
     roll_parser.add_argument("--params", type=Path, default=PARAMS_FILE)
     roll_parser.add_argument("--markdown", type=Path, help="also write a before/after table here")
     args = parser.parse_args(argv)
@@ -104,10 +122,13 @@ def main(argv: list[str] | None = None) -> int:
         if before.by == "random":
             print("split.by is random: no windows to move; the retrain reruns the pipeline on the current data")
             return 0
-        months = args.months if args.months is not None else default_months(before)
-        if months < 1:
-            raise ConfigError(f"--months must be at least 1, got {months}")
-        after = roll(before, months)
+        if args.months is not None or args.days is not None:
+            step = Step(months=args.months or 0, days=args.days or 0)
+            if step.months < 0 or step.days < 0 or not (step.months or step.days):
+                raise ConfigError(f"--months/--days must be at least 1, got {args.months or args.days}")
+        else:
+            step = default_step(before)
+        after = roll(before, step)
         new_text = rewrite(text, after)
         parse_params(_yaml().load(new_text), str(args.params))  # the result must still be valid
     except (OSError, ConfigError, ValueError) as error:
@@ -115,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     args.params.write_text(new_text)
     table = markdown_table(before, after)
-    print(f"Moved the split windows {months} month(s) forward in {args.params}:\n\n{table}", end="")
+    print(f"Moved the split windows {step} forward in {args.params}:\n\n{table}", end="")
     if args.markdown:
         args.markdown.parent.mkdir(parents=True, exist_ok=True)
         args.markdown.write_text(table)
