@@ -52,11 +52,3 @@ def numeric_features(schema: Schema) -> list[str]:
 def model_inputs(frame: pd.DataFrame, schema: Schema) -> pd.DataFrame:
     """The columns a caller provides, in schema order (drops other columns, the target and the rest)."""
     return frame[schema.input_names()]
-
-
-def target_values(frame: pd.DataFrame, schema: Schema):
-    """What the estimator learns: 1 for the positive class, else 0 (classification); the number (regression)."""
-    values = frame[schema.target]
-    if schema.task == "classification":
-        return (values == schema.positive_label).to_numpy(dtype="int64")
-    return values.to_numpy(dtype="float64")

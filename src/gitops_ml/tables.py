@@ -107,6 +107,8 @@ def _datetimes(values: pd.Series) -> pd.Series:
 
 def _text(values: pd.Series) -> pd.Series:
     """Categories are text; codes stored as numbers (1.0 after a null) read as '1'."""
+    if pd.api.types.is_object_dtype(values) and pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):
+        return values.where(values.notna(), None)  # already text (the common case): no per-value work
     if pd.api.types.is_float_dtype(values):
         present = values.dropna()
         if len(present) and np.array_equal(present, present.round()):

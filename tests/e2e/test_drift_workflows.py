@@ -17,6 +17,8 @@ import json
 import pytest
 import yaml
 
+from gitops_ml.config import SplitParams
+from gitops_ml.windows import default_step, roll
 from tests.support.act import actions_store, lock_cml_to_stand_in, main_with_pipeline_result, run_workflow
 from tests.support.events import dispatch_event
 from tests.support.fake_github import FakeGitHub
@@ -78,13 +80,15 @@ def test_drift_check_opens_one_issue_and_dispatches_retrain_which_opens_a_pr(lab
     [pull] = github.state.pulls.values()
     assert pull["title"] == "Retrain: move the training window forward"
     assert pull["base"]["ref"] == "main" and pull["head"]["ref"] == "retrain/502"
-    assert "| train | 2013-01-01 → 2013-07-01 | 2013-04-01 → 2013-10-01 |" in pull["body"]
+    old = SplitParams.model_validate(before)
+    moved = roll(old, default_step(old)).train  # the production window's length later
+    assert f"| train | {old.train.start} → {old.train.end} | {moved.start} → {moved.end} |" in pull["body"]
 
     # The PR branch on the remote holds the moved windows and the rerun pipeline's lock and reports.
     clone = repo.parent / "clone"
     run(["git", "clone", "-q", "--branch", "retrain/502", github.repo_url, str(clone)], repo, **github.client_env())
     after = yaml.safe_load((clone / "params.yaml").read_text())["split"]
-    assert after["train"] == {"start": "2013-04-01", "end": "2013-10-01"} != before["train"]
+    assert after["train"] == {"start": moved.start.isoformat(), "end": moved.end.isoformat()} != before["train"]
     changed = run(["git", "diff", "--name-only", "origin/main", "HEAD"], clone).stdout.split()
     assert {"params.yaml", "dvc.lock", "reports/metrics.json"} <= set(changed)
     assert git_sha(clone, "origin/main") == git_sha(repo, "main")  # main itself is untouched: a human merges

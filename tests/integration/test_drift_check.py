@@ -28,12 +28,13 @@ from gitops_ml.drift.__main__ import main
 from gitops_ml.drift.check import check_tables
 from gitops_ml.drift.replay import to_records
 from gitops_ml.drift.sources import Table, read_current, read_reference
-from gitops_ml.features import model_inputs, target_values
+from gitops_ml.features import model_inputs
 from gitops_ml.metric_catalogue import PRIMARY, check_names
 from gitops_ml.metrics import task_metrics
 from gitops_ml.model import build_pipeline, predict
 from gitops_ml.model_card import ModelCard
 from gitops_ml.schema import Column, Schema, load_schema
+from gitops_ml.targets import target_values
 from tests.support.data import ALL_CONTRACTS, contract, pick, schema_file, valid_frame
 from tests.support.project import ROOT, env_for, run
 

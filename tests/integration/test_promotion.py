@@ -13,8 +13,9 @@ import pytest
 
 from gitops_ml.config import load_params
 from gitops_ml.deploy import promote
-from gitops_ml.features import model_inputs, target_values
+from gitops_ml.features import model_inputs
 from gitops_ml.model import build_pipeline, predict
+from gitops_ml.targets import target_values
 from tests.support.data import contract, valid_frame
 from tests.support.mlflow_server import mlflow_server
 from tests.support.project import ROOT

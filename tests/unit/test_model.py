@@ -9,16 +9,10 @@ import pytest
 from sklearn.metrics import r2_score, roc_auc_score
 
 from gitops_ml.config import TrainParams
-from gitops_ml.features import (
-    TimeFeatures,
-    add_time_features,
-    categorical_features,
-    model_inputs,
-    numeric_features,
-    target_values,
-)
+from gitops_ml.features import TimeFeatures, add_time_features, categorical_features, model_inputs, numeric_features
 from gitops_ml.model import build_pipeline, predict
 from gitops_ml.schema import Schema
+from gitops_ml.targets import target_values
 from tests.support.data import ALL_CONTRACTS, contract, pick, valid_frame
 
 MODELS = ["hist_gradient_boosting", "linear", "random_forest"]

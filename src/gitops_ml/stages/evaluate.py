@@ -15,7 +15,7 @@ from sklearn.inspection import permutation_importance
 
 from gitops_ml import paths, tracking
 from gitops_ml.config import Params
-from gitops_ml.features import add_time_features, model_inputs, target_values
+from gitops_ml.features import add_time_features, model_inputs
 from gitops_ml.io import read_parquet, write_json
 from gitops_ml.metric_catalogue import QUALITY
 from gitops_ml.metrics import (
@@ -34,6 +34,7 @@ from gitops_ml.model_card import ModelCard
 from gitops_ml.plots import render_all
 from gitops_ml.schema import Schema
 from gitops_ml.stages import StageError, run_stage
+from gitops_ml.targets import target_values
 
 BATCH_ROWS = 1000
 

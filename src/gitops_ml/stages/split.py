@@ -19,7 +19,7 @@ from gitops_ml.config import Params, SplitParams, Window
 from gitops_ml.io import read_parquet, write_json, write_parquet
 from gitops_ml.schema import Schema
 from gitops_ml.stages import StageError, run_stage
-from gitops_ml.stages.validate import target_summary
+from gitops_ml.targets import target_summary
 
 
 def in_window(frame: pd.DataFrame, column: str, window: Window) -> pd.DataFrame:

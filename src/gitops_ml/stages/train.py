@@ -16,12 +16,13 @@ import sklearn
 
 from gitops_ml import paths, tracking
 from gitops_ml.config import Params
-from gitops_ml.features import model_inputs, target_values
+from gitops_ml.features import model_inputs
 from gitops_ml.io import read_parquet, write_with
 from gitops_ml.model import build_pipeline, predict
 from gitops_ml.model_card import ModelCard
 from gitops_ml.schema import Schema
 from gitops_ml.stages import run_stage
+from gitops_ml.targets import target_values
 
 
 def pip_requirements() -> list[str]:

@@ -12,17 +12,11 @@ import pandas as pd
 
 from gitops_ml import paths
 from gitops_ml.config import Params
-from gitops_ml.features import target_values
 from gitops_ml.io import read_parquet, write_json
 from gitops_ml.schema import Schema
 from gitops_ml.stages import StageError, run_stage
+from gitops_ml.targets import target_summary
 from gitops_ml.validation import find_violations
-
-
-def target_summary(frame: pd.DataFrame, schema: Schema) -> float | None:
-    """Share of the positive class (classification) or the target's mean (regression)."""
-    labelled = frame[frame[schema.target].notna()]
-    return round(float(target_values(labelled, schema).mean()), 6) if len(labelled) else None
 
 
 def summarize(frame: pd.DataFrame, schema: Schema) -> dict:

@@ -10,9 +10,10 @@ import joblib
 import pytest
 
 from gitops_ml.config import TrainParams, load_params
-from gitops_ml.features import model_inputs, target_values
+from gitops_ml.features import model_inputs
 from gitops_ml.model import build_pipeline
 from gitops_ml.stages.train import make_card
+from gitops_ml.targets import target_values
 from tests.support.data import contract, valid_frame
 from tests.support.project import ROOT
 from tests.support.serving import build_bento, serving
