@@ -19,7 +19,6 @@ if TYPE_CHECKING:
     from gitops_ml.schema import Schema
 
 PARAMS_FILE = Path("params.yaml")
-EXAMPLE_PREFIX = "example:"  # data.source: example:<name> loads a bundled worked example
 
 Fraction = Annotated[float, Field(gt=0, le=1)]
 

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from gitops_ml.config import EXAMPLE_PREFIX
+from gitops_ml.examples import PREFIX as EXAMPLE_PREFIX
 from gitops_ml.schema import Column, Schema
 
 FORMATS = {".csv": "csv", ".tsv": "csv", ".txt": "csv", ".parquet": "parquet", ".pq": "parquet"}

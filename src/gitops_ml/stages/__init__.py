@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from gitops_ml.config import ConfigError, Params, load_params
-from gitops_ml.schema import Schema, SchemaError, load_schema
+if TYPE_CHECKING:  # imported when a stage runs: the `source` stage runs on every repro and stays light
+    from gitops_ml.config import Params
+    from gitops_ml.schema import Schema
 
 
 class StageError(RuntimeError):
@@ -15,6 +17,9 @@ class StageError(RuntimeError):
 
 def run_stage(stage: Callable[[Params, Schema], object]) -> None:
     """Run a stage with params.yaml and schema.yaml; expected failures exit 1 with the message, not a traceback."""
+    from gitops_ml.config import ConfigError, load_params
+    from gitops_ml.schema import SchemaError, load_schema
+
     try:
         params, schema = load_params(), load_schema()
         params.check_against(schema)

@@ -13,14 +13,15 @@ from __future__ import annotations
 
 import hashlib
 import importlib.metadata
+import sys
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from gitops_ml import paths
-from gitops_ml.config import EXAMPLE_PREFIX, Params
+from gitops_ml.examples import PREFIX as EXAMPLE_PREFIX
 from gitops_ml.io import write_json
-from gitops_ml.schema import Schema
-from gitops_ml.stages import StageError, run_stage
 
 CHUNK = 1 << 20
 
@@ -54,6 +55,10 @@ def example_fingerprint(name: str, options: dict[str, Any]) -> dict[str, Any]:
     return {"example": name, "version": version, "options": options}
 
 
+class SourceError(RuntimeError):
+    """The source cannot be found or reached; the message names it."""
+
+
 def fingerprint(source: str, options: dict[str, Any]) -> dict[str, Any]:
     if source.startswith(EXAMPLE_PREFIX):
         return example_fingerprint(source.removeprefix(EXAMPLE_PREFIX), options)
@@ -61,23 +66,33 @@ def fingerprint(source: str, options: dict[str, Any]) -> dict[str, Any]:
         try:
             return remote_fingerprint(source)
         except FileNotFoundError:
-            raise StageError(f"source: {source}: no such file") from None
+            raise SourceError(f"source: {source}: no such file") from None
         except Exception as error:  # fsspec drivers raise their own types; all mean "cannot reach"
-            raise StageError(f"source: {source}: cannot read its details ({type(error).__name__}: {error})") from None
+            raise SourceError(f"source: {source}: cannot read its details ({type(error).__name__}: {error})") from None
     path = Path(source.removeprefix("file://"))
     if not path.exists():
-        raise StageError(f"source: {source}: no such file")
+        raise SourceError(f"source: {source}: no such file")
     return local_fingerprint(path)
 
 
-def source(params: Params, schema: Schema) -> dict[str, Any]:
-    summary = {"source": params.data.source, **fingerprint(params.data.source, params.data.options)}
+def source(data: dict[str, Any]) -> dict[str, Any]:
+    summary = {"source": data["source"], **fingerprint(str(data["source"]), data.get("options") or {})}
     write_json(paths.SOURCE, summary)
     return summary
 
 
 def main() -> None:
-    run_stage(source)
+    """Runs on every `dvc repro`, so it stays light: params.yaml is read as plain YAML (ingest, the
+    next stage, checks it with the typed config) and pydantic, pandas and the schema stay unloaded."""
+    try:
+        data = yaml.safe_load(Path("params.yaml").read_text())["data"]
+        source(data)
+    except SourceError as error:
+        print(f"error: {error}", file=sys.stderr)
+        sys.exit(1)
+    except (OSError, KeyError, TypeError, yaml.YAMLError) as error:
+        print(f"error: source: params.yaml has no readable data.source ({error})", file=sys.stderr)
+        sys.exit(1)
 
 
 if __name__ == "__main__":
