@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 Task = Literal["classification", "regression"]
+TARGET_UNITS = "target units"  # the unit of metrics measured like the target (RMSE, MAE)
 
 
 @dataclass(frozen=True)
@@ -36,11 +37,11 @@ METRICS: tuple[Metric, ...] = (
     Metric("brier", False, "Brier score", tasks=CLASSIFICATION),
     Metric("positive_rate", None, "positive rate", tasks=CLASSIFICATION),
     # regression
-    Metric("rmse", False, "RMSE", "target units", tasks=REGRESSION),
-    Metric("mae", False, "MAE", "target units", tasks=REGRESSION),
+    Metric("rmse", False, "RMSE", TARGET_UNITS, tasks=REGRESSION),
+    Metric("mae", False, "MAE", TARGET_UNITS, tasks=REGRESSION),
     Metric("r2", True, "R²", tasks=REGRESSION),
-    Metric("baseline_rmse", None, "RMSE of the mean", "target units", tasks=REGRESSION),
-    Metric("target_mean", None, "target mean", "target units", tasks=REGRESSION),
+    Metric("baseline_rmse", None, "RMSE of the mean", TARGET_UNITS, tasks=REGRESSION),
+    Metric("target_mean", None, "target mean", TARGET_UNITS, tasks=REGRESSION),
     # both
     Metric("rows", None, "test rows"),
     Metric("model_size_bytes", False, "model size", "bytes"),

@@ -36,9 +36,6 @@ class ModelCard(BaseModel):
     mlflow_run_id: str | None = None
     source: str | None = None  # where the model came from when not from models/ (an MLflow URI)
 
-    def label_for(self, probability_positive: bool) -> Label | None:
-        return self.positive_label if probability_positive else self.negative_label
-
     def to_json(self) -> str:
         return self.model_dump_json(indent=2) + "\n"
 

@@ -41,13 +41,13 @@ from gitops_ml.metric_catalogue import (
     PRIMARY,
     QUALITY,
     SERVING,
+    TARGET_UNITS,
     Task,
     for_task,
 )
 
 TASKS = tuple(QUALITY)  # classification, regression
 # The catalogue's unit for numbers in the target's own units: named once under the table, not in every cell.
-TARGET_UNITS = "target units"
 # How each task summarises the target: its key in slices.json rows, its key in split.json, and the word.
 TARGET_SUMMARY = {
     "classification": ("positive_rate", "target_rate", "rate"),
