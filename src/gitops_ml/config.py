@@ -142,12 +142,21 @@ class TrainParams(Frozen):
         return getattr(self, self.model).model_dump()
 
 
+class IntervalParams(Frozen):
+    """Intervals on the test rows (uncertainty.py): the level and the bootstrap's resamples and seed."""
+
+    level: float = Field(0.95, gt=0, lt=1)
+    resamples: int = Field(1000, ge=100)
+    seed: int = 0
+
+
 class EvaluateParams(Frozen):
     # Metrics per value of these columns: category inputs, or time features (<timestamp>_month, ...).
     slices: tuple[str, ...] = ()
     min_slice_rows: int = Field(100, ge=1)
     importance_rows: int = Field(5000, ge=100)  # rows used for permutation importance
     latency_repeats: int = Field(200, ge=10)
+    intervals: IntervalParams = IntervalParams()
 
 
 class MetricGate(Frozen):
@@ -158,10 +167,21 @@ class MetricGate(Frozen):
     # False: only the limits apply. For numbers that depend on the machine (latency): the base
     # branch's were measured on another runner, so a comparison would gate on hardware, not code.
     vs_baseline: bool = True
+    # A worsening beyond the tolerance fails only if it is also significant at this level: the
+    # base's and this PR's models compared on the test rows (paired when both scored the same rows).
+    # null: the point delta alone decides, as for metrics without an interval (size, latency).
+    significance: float | None = Field(0.05, gt=0, lt=1)
+
+    def tolerance(self, baseline: float) -> float:
+        """How much worse than ``baseline`` is allowed: also the smallest change the verdicts call real."""
+        return max(self.abs_tolerance, self.rel_tolerance * abs(baseline))
 
 
 class GateParams(Frozen):
     metrics: dict[str, MetricGate]
+    # A slice is flagged as regressed when its drop is significant at this level after the
+    # Benjamini-Hochberg correction over all slices compared (reported, not gated).
+    slice_significance: float = Field(0.05, gt=0, lt=1)
 
     @model_validator(mode="after")
     def _known_metrics(self) -> GateParams:

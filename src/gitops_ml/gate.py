@@ -6,7 +6,13 @@
 
 Rules live in params.yaml under ``gate.metrics``; which way is better comes from
 ``metric_catalogue.py``. A metric may get worse than the baseline by at
-most ``max(abs_tolerance, rel_tolerance * |baseline|)``. With no baseline (the first pull request,
+most ``max(abs_tolerance, rel_tolerance * |baseline|)``; with ``significance`` set (the default,
+0.05), a worsening fails only when the test rows show it *significantly beyond* that tolerance
+(a non-inferiority test with the tolerance as margin; the comparison of the two models is in
+comparison.py, paired when both scored the same rows). A seed-only change moves metrics by
+about the noise and passes; a real regression is beyond the tolerance and beyond the noise.
+Without a comparison (the base has no intervals), the point delta decides, as with
+``significance: null``. With no baseline (the first pull request,
 or a base branch that has never produced metrics) only the limits apply, and the verdict says so.
 Prints a markdown verdict; exits 1 when the gate fails, 2 on a usage error.
 """
@@ -22,9 +28,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeGuard
 
-from gitops_ml import paths
-from gitops_ml.config import ConfigError, MetricGate, load_params
-from gitops_ml.metric_catalogue import HIGHER_IS_BETTER
+from gitops_ml import paths, scored_rows
+from gitops_ml.comparison import Comparison, Side, compare
+from gitops_ml.config import ConfigError, MetricGate, Params, load_params
+from gitops_ml.io import read_json
+from gitops_ml.metric_catalogue import HIGHER_IS_BETTER, Task, task_of
+from gitops_ml.uncertainty import Difference
 
 EPSILON = 1e-12  # metrics are rounded to 6 digits; never fail on float noise at the boundary
 
@@ -36,6 +45,8 @@ class MetricCheck:
     baseline: float | None
     allowed: float | None  # how much worse than the baseline is tolerated
     failures: tuple[str, ...] = ()
+    difference: Difference | None = None  # the comparison of the two models, when there is one
+    excused: str | None = None  # why a worsening beyond the tolerance did not fail (not significant)
 
     @property
     def passed(self) -> bool:
@@ -80,7 +91,19 @@ def _number(value: object) -> float | None:
     return float(value) if _finite(value) else None
 
 
-def check_metric(name: str, rule: MetricGate, current: dict, baseline: dict) -> MetricCheck:
+def _significance(rule: MetricGate, difference: Difference | None, allowed: float) -> tuple[bool, str]:
+    """Whether a worsening beyond the tolerance counts (it is significantly beyond it), and why."""
+    p_value = difference.p_value(allowed) if difference is not None else float("nan")
+    if rule.significance is None or difference is None or not math.isfinite(p_value):
+        return True, ""
+    significant = difference.verdict(rule.significance, allowed) == "worse"
+    words = "significant" if significant else "not significant"
+    return significant, f"p={p_value:.2g} beyond the tolerance, {words} at {rule.significance:g}"
+
+
+def check_metric(
+    name: str, rule: MetricGate, current: dict, baseline: dict, difference: Difference | None = None
+) -> MetricCheck:
     if name not in current:
         return MetricCheck(name, None, _number(baseline.get(name)), None, (f"{name} is missing from the metrics",))
     value = _number(current[name])
@@ -94,23 +117,32 @@ def check_metric(name: str, rule: MetricGate, current: dict, baseline: dict) -> 
     if rule.maximum is not None and value > rule.maximum + EPSILON:
         failures.append(f"{name} {value:g} is above the ceiling {rule.maximum:g}")
 
-    allowed = None
+    allowed, excused = None, None
     if base is not None and rule.vs_baseline:
-        allowed = max(rule.abs_tolerance, rule.rel_tolerance * abs(base))
+        allowed = rule.tolerance(base)
         worsening = base - value if HIGHER_IS_BETTER[name] else value - base
         if worsening > allowed + EPSILON:
-            failures.append(
-                f"{name} got worse by {worsening:.4g} vs base ({base:g} → {value:g}, allowed {allowed:.4g})"
-            )
-    return MetricCheck(name, value, base, allowed, tuple(failures))
+            counts, why = _significance(rule, difference, allowed)
+            change = f"{name} got worse by {worsening:.4g} vs base ({base:g} → {value:g}, allowed {allowed:.4g}"
+            if counts:
+                failures.append(change + (f"; {why})" if why else ")"))
+            else:
+                excused = change + f"; {why})"
+    return MetricCheck(name, value, base, allowed, tuple(failures), difference, excused)
 
 
-def evaluate_gate(current: dict, baseline: dict | None, rules: dict[str, MetricGate]) -> Verdict:
+def evaluate_gate(
+    current: dict, baseline: dict | None, rules: dict[str, MetricGate], comparison: Comparison | None = None
+) -> Verdict:
     notes = []
     if baseline is None:
         notes.append("no baseline metrics: checked against absolute limits only")
         baseline = {}
-    checks = tuple(check_metric(name, rule, current, baseline) for name, rule in rules.items())
+    differences = comparison.differences if comparison is not None else {}
+    checks = tuple(check_metric(name, rule, current, baseline, differences.get(name)) for name, rule in rules.items())
+    excused = [check.excused for check in checks if check.excused]
+    if excused:
+        notes.append("within noise: " + "; ".join(excused))
     new = [c.metric for c in checks if c.current is not None and c.baseline is None and baseline]
     if new:
         notes.append(f"not in the baseline, limits only: {', '.join(new)}")
@@ -154,6 +186,24 @@ def metrics_at_revision(revision: str, metrics_path: Path = paths.METRICS) -> di
     return json.loads(shown.stdout)
 
 
+def compare_with_revision(
+    revision: str,
+    params: Params,
+    current: dict,
+    baseline: dict | None,
+    task: Task,
+    slices: tuple[list, list] = ([], []),
+) -> Comparison:
+    """This checkout's model against ``revision``'s: paired on the scored test rows when both have them."""
+    level = params.evaluate.intervals
+    if baseline is None:
+        return compare(task, Side(current), None, level.level, level.resamples, level.seed)
+    base_rows, why = scored_rows.read_at(revision, paths.PREDICTIONS)
+    pr = Side(current, slices[0], scored_rows.read(paths.PREDICTIONS))
+    base = Side(baseline, slices[1], base_rows)
+    return compare(task, pr, base, level.level, level.resamples, level.seed, why)
+
+
 def load_baseline(file: Path | None, revision: str | None) -> dict | None:
     if file is not None:
         return json.loads(file.read_text()) if file.exists() else None
@@ -173,13 +223,18 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     try:
-        rules = load_params(args.params).gate.metrics
+        params = load_params(args.params)
         current = json.loads(args.metrics.read_text())
         baseline = load_baseline(args.baseline, args.baseline_rev)
     except (ConfigError, BaselineError, OSError, json.JSONDecodeError) as error:
         print(f"gate: {error}", file=sys.stderr)
         return 2
-    verdict = evaluate_gate(current, baseline, rules)
+    comparison = None
+    if args.baseline_rev is not None:
+        card = read_json(paths.MODEL_CARD) if paths.MODEL_CARD.is_file() else None
+        task = task_of(card, None, current)
+        comparison = compare_with_revision(args.baseline_rev, params, current, baseline, task)
+    verdict = evaluate_gate(current, baseline, params.gate.metrics, comparison)
     markdown = render_markdown(verdict)
     print(markdown, end="")
     if args.markdown:

@@ -74,3 +74,15 @@ def check_names(names: list[str] | set[str], task: Task | None = None) -> list[s
     """The names that are not gateable (for ``task``, when given): what a config error lists."""
     known = {metric.name for metric in (for_task(task) if task else METRICS) if metric.higher_is_better is not None}
     return sorted(set(names) - known)
+
+
+def task_of(pr_card: object, base_card: object, metrics: object) -> Task:
+    """The PR model card's task, else the base's, else what the metrics say (``rmse`` means regression).
+
+    Tolerant of anything a hand-edited or older file might hold: the report and the gate must not
+    crash on it."""
+    for card in (pr_card, base_card):
+        task = card.get("task") if isinstance(card, dict) else None
+        if task in QUALITY:
+            return task
+    return "regression" if isinstance(metrics, dict) and "rmse" in metrics else "classification"

@@ -6,6 +6,8 @@ numbers. ``task_metrics`` picks by task; metric_catalogue.py says which way each
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 from sklearn import metrics as skm
@@ -21,10 +23,15 @@ def _safe(fn, *args, **kwargs) -> float:
         return float("nan")
 
 
+def predicted_labels(score: np.ndarray, threshold: float) -> np.ndarray:
+    """The predicted class (0/1): positive from the threshold up."""
+    return (np.asarray(score, dtype=float) >= threshold).astype(int)
+
+
 def classification_metrics(y_true: np.ndarray, score: np.ndarray, threshold: float) -> dict[str, float]:
     y_true = np.asarray(y_true)
     score = np.asarray(score, dtype=float)
-    label = (score >= threshold).astype(int)
+    label = predicted_labels(score, threshold)
     values = {
         "roc_auc": _safe(skm.roc_auc_score, y_true, score),
         "pr_auc": _safe(skm.average_precision_score, y_true, score),
@@ -72,8 +79,11 @@ def slice_metrics(
     min_rows: int,
     task: str = "classification",
     threshold: float | None = 0.5,
+    extra: Callable[[np.ndarray], dict] | None = None,
 ) -> list[dict]:
-    """Metrics per value of each slicing column, for groups with at least ``min_rows`` rows."""
+    """Metrics per value of each slicing column, for groups with at least ``min_rows`` rows.
+
+    ``extra(rows)`` adds to a slice's entry what else is known of its rows (evaluate: an interval)."""
     y_true = np.asarray(y_true)
     predicted = np.asarray(predicted, dtype=float)
     rows = []
@@ -82,7 +92,7 @@ def slice_metrics(
             if len(index) < min_rows:
                 continue
             values = task_metrics(task, y_true[index], predicted[index], threshold)
-            rows.append({"slice": column, "value": str(value), **values})
+            rows.append({"slice": column, "value": str(value), **values, **(extra(index) if extra else {})})
     return rows
 
 

@@ -20,6 +20,7 @@ MODEL_CARD = Path("models/model.json")
 
 METRICS = Path("reports/metrics.json")
 SLICES = Path("reports/slices.json")
+PREDICTIONS = Path("reports/predictions.parquet")  # the test rows as scored (scored_rows.py)
 PLOTS_DIR = Path("reports/plots")
 FIGURES_DIR = Path("reports/figures")
 

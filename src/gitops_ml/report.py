@@ -29,9 +29,10 @@ import yaml
 
 from gitops_ml import paths
 from gitops_ml.config import PARAMS_FILE, ConfigError, parse_params
-from gitops_ml.gate import evaluate_gate
+from gitops_ml.gate import compare_with_revision, evaluate_gate
 from gitops_ml.io import write_json, write_with
-from gitops_ml.report_render import ReportInputs, Results, render, reproduce_commands, task_of, verdict_json
+from gitops_ml.metric_catalogue import task_of
+from gitops_ml.report_render import ReportInputs, Results, render, reproduce_commands, verdict_json
 from gitops_ml.schema import SchemaError, load_schema
 
 DEFAULT_OUT = Path("build/report")
@@ -161,7 +162,17 @@ def gather(base: str, env: Mapping[str, str], images: bool, figures: list[str]) 
     except ConfigError as error:
         raise UsageError(str(error)) from None
     rules = parsed.gate.metrics
-    verdict = evaluate_gate(pr.metrics, base_results.metrics, rules)
+    card = read_current(paths.MODEL_CARD)
+    card = card if isinstance(card, dict) else {}
+    base_card = read_at(base_sha, paths.MODEL_CARD)
+    base_card = base_card if isinstance(base_card, dict) else {}
+    task = task_of(card, base_card, pr.metrics)
+    slices = (
+        [r for r in pr.slices or [] if isinstance(r, dict)],
+        [r for r in base_results.slices or [] if isinstance(r, dict)],
+    )
+    comparison = compare_with_revision(base_sha, parsed, pr.metrics, base_results.metrics, task, slices)
+    verdict = evaluate_gate(pr.metrics, base_results.metrics, rules, comparison)
     diff, diff_error = dvc_diff(base_sha)
 
     head = _git("rev-parse", "HEAD").stdout.strip()
@@ -171,10 +182,6 @@ def gather(base: str, env: Mapping[str, str], images: bool, figures: list[str]) 
     branch = env.get("GITHUB_HEAD_REF") or _git("branch", "--show-current").stdout.strip()
     pr_label = " @ ".join(part for part in (branch, _short(head_sha or "")) if part)
 
-    card = read_current(paths.MODEL_CARD)
-    card = card if isinstance(card, dict) else {}
-    base_card = read_at(base_sha, paths.MODEL_CARD)
-    base_card = base_card if isinstance(base_card, dict) else {}
     target, classes = target_and_classes(card, base_card)
     experiment = env.get("MLFLOW_EXPERIMENT_NAME") or parsed.experiment_name  # as tracking.configure
     return ReportInputs(
@@ -183,7 +190,7 @@ def gather(base: str, env: Mapping[str, str], images: bool, figures: list[str]) 
         pr=pr,
         verdict=verdict,
         rules=rules,
-        task=task_of(card, base_card, pr.metrics),
+        task=task,
         target=target,
         classes=classes,
         base_label=base if base_sha.startswith(base) else f"{base} @ {_short(base_sha)}",
@@ -196,6 +203,8 @@ def gather(base: str, env: Mapping[str, str], images: bool, figures: list[str]) 
         workflow_run_url=workflow_run_url(env),
         figures=figures,
         images=images,
+        comparison=comparison,
+        slice_significance=parsed.gate.slice_significance,
     )
 
 

@@ -17,6 +17,7 @@ from pathlib import PurePosixPath
 from typing import cast
 
 from gitops_ml import paths
+from gitops_ml.comparison import CORRECTION, DEFAULT_SIGNIFICANCE, Comparison, SliceChange, metric_verdict
 from gitops_ml.config import MetricGate
 from gitops_ml.gate import MetricCheck, Verdict
 from gitops_ml.markdown import (
@@ -45,6 +46,7 @@ from gitops_ml.metric_catalogue import (
     Task,
     for_task,
 )
+from gitops_ml.uncertainty import Difference
 
 TASKS = tuple(QUALITY)  # classification, regression
 # The catalogue's unit for numbers in the target's own units: named once under the table, not in every cell.
@@ -97,15 +99,59 @@ class ReportInputs:
     figures: Sequence[str] = ()  # PNG file names, linked only with images=True
     images: bool = False
     figures_dir: str = "figures"
+    comparison: Comparison | None = None  # the two models compared on the test rows (comparison.py)
+    slice_significance: float = 0.05  # gate.slice_significance
 
 
-def task_of(pr_card: object, base_card: object, metrics: object) -> str:
-    """The PR model card's task, else the base's, else what the metrics say (``rmse`` means regression)."""
-    for card in (pr_card, base_card):
-        task = _mapping(card).get("task")
-        if task in TASKS:
-            return task
-    return "regression" if "rmse" in _mapping(metrics) else "classification"
+def _interval_of(metrics: object, name: str) -> Mapping:
+    return _mapping(_mapping(_mapping(metrics).get("intervals")).get(name))
+
+
+def with_interval(value: object, interval: Mapping, unit: str = "") -> str:
+    """0.7407 [0.7371, 0.7443]; the value alone when there is no interval."""
+    text = _value(value, unit)
+    low, high = as_number(interval.get("low")), as_number(interval.get("high"))
+    if text == MISSING or low is None or high is None:
+        return text
+    return f"{text} [{number(low)}, {number(high)}]"
+
+
+def change_with_interval(difference: Difference) -> str:
+    if as_number(difference.low) is None or as_number(difference.high) is None:
+        return signed(difference.delta)
+    return f"{signed(difference.delta)} [{signed(difference.low)}, {signed(difference.high)}]"
+
+
+VERDICT_MARK = {"better": "🟢 better", "worse": "🔴 worse", "no significant change": "⚪ no significant change"}
+
+
+def intervals_note(inputs: ReportInputs) -> str | None:
+    """How the intervals and verdicts were made: a reviewer's first question about them."""
+    block = _mapping(_mapping(inputs.pr.metrics).get("intervals"))
+    level = as_number(block.get("level"))
+    if level is None:
+        return None
+    by_method: dict[str, list[str]] = {}
+    for name, interval in block.items():
+        if _mapping(interval).get("method"):
+            by_method.setdefault(str(_mapping(interval)["method"]), []).append(metric_label(name) or name)
+    how = "; ".join(f"{', '.join(names)}: {method}" for method, names in by_method.items())
+    rows = number(_mapping(inputs.pr.metrics).get("rows"))
+    lines = [f"In brackets: the {level:.0%} interval on the {rows} test rows ({how})."]
+    comparison = inputs.comparison
+    if comparison is not None and comparison.available:
+        paired = (
+            "are paired: both models scored the same test rows"
+            if comparison.paired
+            else f"combine the two independent intervals ({comparison.note})"
+        )
+        lines.append(
+            f"Δ intervals {paired}. A verdict needs a change significant at the metric's gate `significance` "
+            f"(default {DEFAULT_SIGNIFICANCE:g}) and, for a gated metric, beyond its tolerance."
+        )
+    elif comparison is not None and comparison.note and inputs.base.metrics is not None:
+        lines.append(f"No significance verdicts: {comparison.note}.")
+    return " ".join(lines)
 
 
 # ---------------------------------------------------------------- verdict
@@ -115,6 +161,12 @@ def verdict_line(verdict: Verdict, base_rev: str, base_has_metrics: bool) -> str
     gated = len(verdict.checks)
     if not verdict.passed:
         return "❌ **Quality gate failed**: " + "; ".join(verdict.reasons)
+    excused = [check.excused for check in verdict.checks if check.excused]
+    if excused:
+        return (
+            f"✅ **Quality gate passed**: {gated} gated metrics within their limits vs {code(base_rev)}; "
+            "worse beyond the tolerance but not significantly: " + "; ".join(excused)
+        )
     if base_has_metrics:
         return (
             f"✅ **Quality gate passed**: {gated} gated metrics within their limits and tolerances vs {code(base_rev)}"
@@ -226,27 +278,39 @@ def _change(delta: float | None, unit: str) -> str:
     return f"{text} {unit}" if unit and text not in (MISSING, "0") else text
 
 
+def change_cells(inputs: ReportInputs, name: str, delta: float | None, unit: str) -> list[str]:
+    """Δ (with its interval when the models were compared) and the verdict, or the bare direction."""
+    differences = inputs.comparison.differences if inputs.comparison is not None else {}
+    difference = differences.get(name)
+    if difference is None or delta is None:
+        return [_change(delta, unit), direction_marker(name, delta)]
+    verdict = metric_verdict(difference, inputs.rules, _mapping(inputs.base.metrics).get(name))
+    return [change_with_interval(difference), VERDICT_MARK[verdict]]
+
+
 def metrics_table(inputs: ReportInputs, serving: bool) -> str:
     pr, base = _mapping(inputs.pr.metrics), _mapping(inputs.base.metrics)
     has_base = inputs.base.metrics is not None
     checks = {check.metric: check for check in inputs.verdict.checks}
-    names = _metric_names(inputs.task, pr, base, serving)
+    names = [name for name in _metric_names(inputs.task, pr, base, serving) if name != "intervals"]
     rows = []
     for name in names:
         unit = metric_unit(name)
         delta = _delta(pr.get(name), base.get(name))
         gate = gate_cell(inputs.rules.get(name), checks.get(name), unit)
         cells = [metric_label(name), code(name)]
+        pr_cell = with_interval(pr.get(name), _interval_of(pr, name), unit)
         if has_base:
+            change, verdict = change_cells(inputs, name, delta, unit)
             cells += [
                 _value(base.get(name), unit),
-                _value(pr.get(name), unit),
-                _change(delta, unit),
+                pr_cell,
+                change,
                 relative(delta, as_number(base.get(name))),
-                direction_marker(name, delta),
+                verdict,
             ]
         else:
-            cells.append(_value(pr.get(name), unit))
+            cells.append(pr_cell)
         rows.append([*cells, gate])
     if not rows:
         return "_No metrics._"
@@ -257,7 +321,8 @@ def metrics_table(inputs: ReportInputs, serving: bool) -> str:
     in_target_units = [BY_NAME[name].label for name in names if name in BY_NAME and BY_NAME[name].unit == TARGET_UNITS]
     if in_target_units:
         rendered += f"\n\n{', '.join(in_target_units)}: in the units of {code(inputs.target)}."
-    return rendered
+    note = None if serving else intervals_note(inputs)
+    return rendered + (f"\n\n{note}" if note else "")
 
 
 # ---------------------------------------------------------------- params
@@ -442,10 +507,38 @@ def _no_slices(inputs: ReportInputs) -> str:
     return f"No slice has{at_least} test rows (`evaluate.min_slice_rows`)."
 
 
+def tested_slices_section(inputs: ReportInputs, changes: Sequence[SliceChange]) -> str:
+    """Slices judged by their test: regressed only when significant after the correction."""
+    metric = PRIMARY[inputs.task]
+    label, alpha = BY_NAME[metric].label, inputs.slice_significance
+    regressed = [change for change in changes if change.regressed(alpha)]
+    ranked = sorted(changes, key=lambda c: (-_worsening(metric, c.difference.delta), c.column, c.value))
+    how = f"{CORRECTION}-corrected over {len(changes)} slices, at {alpha:g}"
+    if regressed:
+        intro = f"{len(regressed)} of {len(changes)} slices regressed significantly in {label} ({how}):"
+        shown = sorted(regressed, key=lambda c: c.adjusted_p)[:SLICES_SHOWN]
+    else:
+        intro = f"No slice regressed significantly in {label} ({how}). The largest drops:"
+        shown = [c for c in ranked if _worsening(metric, c.difference.delta) > 0][:SLICES_SHOWN]
+        if not shown:
+            return f"No slice got worse in {label} ({len(changes)} slices compared)."
+    rows = [
+        [_slice_name((c.column, c.value)), change_with_interval(c.difference), number(c.adjusted_p, 2)] for c in shown
+    ]
+    paired = "paired on the same rows" if changes[0].difference.paired else "from independent intervals"
+    return (
+        f"{intro}\n\n"
+        + table(["slice", f"Δ {label} [interval]", "adjusted p"], rows, "lrr")
+        + (f"\n\nΔ intervals {paired}.")
+    )
+
+
 def slices_section(inputs: ReportInputs) -> str:
     pr = [row for row in inputs.pr.slices or [] if isinstance(row, Mapping)]
     if not pr:
         return _no_slices(inputs)
+    if inputs.comparison is not None and inputs.comparison.slices:
+        return tested_slices_section(inputs, inputs.comparison.slices)
     metric = PRIMARY[inputs.task]
     label = BY_NAME[metric].label
     if inputs.base.slices is None:
@@ -799,11 +892,30 @@ def render(inputs: ReportInputs) -> str:
 
 
 def verdict_json(inputs: ReportInputs) -> dict:
+    comparison = inputs.comparison
+    changes = {}
+    if comparison is not None:
+        for name, difference in comparison.differences.items():
+            verdict = metric_verdict(difference, inputs.rules, _mapping(inputs.base.metrics).get(name))
+            changes[name] = {
+                "delta": difference.delta,
+                "low": difference.low,
+                "high": difference.high,
+                "verdict": verdict,
+            }
     return {
         "passed": inputs.verdict.passed,
         "headline": inputs.verdict.headline(),
         "base": inputs.base_rev,
         "base_has_metrics": inputs.base.metrics is not None,
+        "paired": comparison.paired if comparison is not None else False,
+        "comparison_note": comparison.note if comparison is not None else None,
+        "changes": changes,
+        "regressed_slices": [
+            f"{c.column}={c.value}"
+            for c in (comparison.slices if comparison else ())
+            if c.regressed(inputs.slice_significance)
+        ],
     }
 
 

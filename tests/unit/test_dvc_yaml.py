@@ -47,6 +47,7 @@ def test_declared_outputs_are_the_paths_the_code_writes():
         paths.MODEL_CARD,
         paths.METRICS,
         paths.SLICES,
+        paths.PREDICTIONS,
         paths.PLOTS_DIR,
         paths.FIGURES_DIR,
     }

@@ -87,6 +87,10 @@ def test_first_pr_report_files(repo, capsys):
         "headline": "✅ Quality gate passed (no baseline metrics: checked against absolute limits only)",
         "base": "main",
         "base_has_metrics": False,
+        "paired": False,
+        "comparison_note": "no base results to compare with",
+        "changes": {},
+        "regressed_slices": [],
     }
     markdown = (out / "report.md").read_text()
     assert "`main` has no committed metrics yet" in markdown

@@ -10,6 +10,7 @@ import pytest
 
 from gitops_ml.config import MetricGate
 from gitops_ml.gate import evaluate_gate
+from gitops_ml.metric_catalogue import task_of
 from gitops_ml.report_render import (
     CURVE_GRID,
     SLICES_SHOWN,
@@ -23,7 +24,6 @@ from gitops_ml.report_render import (
     resample,
     slice_deltas,
     summarise_dvc_diff,
-    task_of,
     verdict_json,
 )
 
@@ -168,6 +168,10 @@ def test_first_pr_shows_pr_values_only_and_says_so():
         "headline": "✅ Quality gate passed (no baseline metrics: checked against absolute limits only)",
         "base": "main",
         "base_has_metrics": False,
+        "paired": False,
+        "comparison_note": None,
+        "changes": {},
+        "regressed_slices": [],
     }
 
 

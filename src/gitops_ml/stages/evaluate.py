@@ -13,16 +13,17 @@ import numpy as np
 import pandas as pd
 from sklearn.inspection import permutation_importance
 
-from gitops_ml import paths, tracking
+from gitops_ml import paths, scored_rows, tracking
 from gitops_ml.config import Params
 from gitops_ml.features import add_time_features, model_inputs
-from gitops_ml.io import read_parquet, write_json
+from gitops_ml.io import read_parquet, write_json, write_parquet
 from gitops_ml.metric_catalogue import QUALITY
 from gitops_ml.metrics import (
     DIGITS,
     calibration_points,
     confusion_counts,
     pr_points,
+    predicted_labels,
     predicted_vs_actual,
     residual_histogram,
     roc_points,
@@ -35,6 +36,7 @@ from gitops_ml.plots import render_all
 from gitops_ml.schema import Schema
 from gitops_ml.stages import StageError, run_stage
 from gitops_ml.targets import target_values
+from gitops_ml.uncertainty import Predictions, intervals_dict, metric_intervals, primary_interval
 
 BATCH_ROWS = 1000
 
@@ -85,7 +87,8 @@ def log_to_mlflow(params: Params, run_id: str | None, metrics: dict) -> None:
         run_id = None  # model trained against another store (restored from a DVC cache): new run
     with mlflow.start_run(run_id=run_id):
         mlflow.set_tags(tracking.provenance_tags("train"))
-        mlflow.log_metrics({name: value for name, value in metrics.items() if np.isfinite(value)})
+        numbers = {name: value for name, value in metrics.items() if isinstance(value, int | float)}
+        mlflow.log_metrics({name: value for name, value in numbers.items() if np.isfinite(value)})
         for directory in (paths.PLOTS_DIR, paths.FIGURES_DIR):
             mlflow.log_artifacts(str(directory), artifact_path=directory.name)
         mlflow.log_artifact(str(paths.SLICES))
@@ -122,24 +125,35 @@ def plot_data(card: ModelCard, target: np.ndarray, predicted: np.ndarray) -> dic
     }
 
 
+def scored(card: ModelCard, target: np.ndarray, predicted: np.ndarray) -> Predictions:
+    label = predicted_labels(predicted, card.threshold) if card.threshold is not None else None
+    return Predictions(np.asarray(target, dtype=float), np.asarray(predicted, dtype=float), label)
+
+
 def evaluate(params: Params, schema: Schema) -> dict:
     model = joblib.load(paths.MODEL)
     card = ModelCard.read(paths.MODEL_CARD)
     frame = read_parquet(paths.split_file("test"))
     inputs, target = model_inputs(frame, schema), target_values(frame, schema)
     predicted = predict(model, inputs, card.task)
+    rows = scored(card, target, predicted)
+    settings = params.evaluate.intervals
+    level, resamples, seed = settings.level, settings.resamples, settings.seed
 
-    metrics = task_metrics(card.task, target, predicted, card.threshold)
+    metrics: dict[str, object] = dict(task_metrics(card.task, target, predicted, card.threshold))
     metrics.update(serving_metrics(model, inputs, params.evaluate.latency_repeats, card.task))
+    metrics["intervals"] = intervals_dict(metric_intervals(card.task, rows, level, resamples, seed), level)
+
+    def slice_interval(index: np.ndarray) -> dict:
+        interval = primary_interval(card.task, rows.subset(index), level, resamples, seed)
+        return {"interval": interval.as_dict()} if interval is not None else {}
+
+    sliced = add_time_features(frame, schema)
+    by = list(params.evaluate.slices)
     slices = slice_metrics(
-        add_time_features(frame, schema),
-        target,
-        predicted,
-        list(params.evaluate.slices),
-        params.evaluate.min_slice_rows,
-        card.task,
-        card.threshold,
+        sliced, target, predicted, by, params.evaluate.min_slice_rows, card.task, card.threshold, slice_interval
     )
+    write_parquet(paths.PREDICTIONS, scored_rows.to_frame(rows, sliced[by]))
     plots = plot_data(card, target, predicted)
     plots["feature_importance"] = feature_importance(
         model, inputs, target, params.evaluate.importance_rows, card.seed or 0, card.task
