@@ -63,6 +63,21 @@ def signed_fixed(value: object, places: int = 4) -> str:
     return f"{value:+.{places}f}" if finite(value) and abs(value) < 1e15 else signed(value)
 
 
+def places_like(value: object, significant: int = 4) -> int:
+    """The decimals ``number`` gives a value of this size: changes then line up with the values."""
+    if not finite(value) or value == 0:
+        return significant
+    return max(0, significant - 1 - math.floor(math.log10(abs(value))))
+
+
+def signed_interval(value: object, low: object, high: object, like: object) -> str:
+    """+0.0007 [+0.0003, +0.0011]: a change and its interval, to the decimals of ``like``'s values."""
+    places = places_like(like)
+    if not (finite(low) and finite(high)):
+        return signed_fixed(value, places)
+    return f"{signed_fixed(value, places)} [{signed_fixed(low, places)}, {signed_fixed(high, places)}]"
+
+
 def relative(delta: object, base: object) -> str:
     """The change as a percentage of the base value; — when there is no meaningful base."""
     if not (finite(delta) and finite(base)) or base == 0:

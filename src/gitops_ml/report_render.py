@@ -30,6 +30,7 @@ from gitops_ml.markdown import (
     relative,
     signed,
     signed_fixed,
+    signed_interval,
     signed_size_in_bytes,
     size_in_bytes,
     table,
@@ -116,10 +117,8 @@ def with_interval(value: object, interval: Mapping, unit: str = "") -> str:
     return f"{text} [{number(low)}, {number(high)}]"
 
 
-def change_with_interval(difference: Difference) -> str:
-    if as_number(difference.low) is None or as_number(difference.high) is None:
-        return signed(difference.delta)
-    return f"{signed(difference.delta)} [{signed(difference.low)}, {signed(difference.high)}]"
+def change_with_interval(difference: Difference, like: object) -> str:
+    return signed_interval(difference.delta, difference.low, difference.high, like)
 
 
 VERDICT_MARK = {"better": "🟢 better", "worse": "🔴 worse", "no significant change": "⚪ no significant change"}
@@ -285,7 +284,7 @@ def change_cells(inputs: ReportInputs, name: str, delta: float | None, unit: str
     if difference is None or delta is None:
         return [_change(delta, unit), direction_marker(name, delta)]
     verdict = metric_verdict(difference, inputs.rules, _mapping(inputs.base.metrics).get(name))
-    return [change_with_interval(difference), VERDICT_MARK[verdict]]
+    return [change_with_interval(difference, _mapping(inputs.pr.metrics).get(name)), VERDICT_MARK[verdict]]
 
 
 def metrics_table(inputs: ReportInputs, serving: bool) -> str:
@@ -522,8 +521,10 @@ def tested_slices_section(inputs: ReportInputs, changes: Sequence[SliceChange]) 
         shown = [c for c in ranked if _worsening(metric, c.difference.delta) > 0][:SLICES_SHOWN]
         if not shown:
             return f"No slice got worse in {label} ({len(changes)} slices compared)."
+    like = _mapping(inputs.pr.metrics).get(metric)
     rows = [
-        [_slice_name((c.column, c.value)), change_with_interval(c.difference), number(c.adjusted_p, 2)] for c in shown
+        [_slice_name((c.column, c.value)), change_with_interval(c.difference, like), number(c.adjusted_p, 2)]
+        for c in shown
     ]
     paired = "paired on the same rows" if changes[0].difference.paired else "from independent intervals"
     return (

@@ -8,8 +8,10 @@ import subprocess
 
 import pytest
 
+from gitops_ml.comparison import Comparison
 from gitops_ml.config import MetricGate
 from gitops_ml.gate import evaluate_gate, main, render_markdown
+from gitops_ml.uncertainty import Difference
 from tests.support.project import ROOT, env_for
 
 RULES = {
@@ -154,3 +156,47 @@ def test_cli_missing_baseline_file_means_no_baseline(metrics_repo, capsys):
 def test_integer_beyond_float_range_is_not_a_finite_number():
     result = verdict(roc_auc=10**400)
     assert not result.passed and "not a finite number" in result.reasons[0]
+
+
+# ---------------------------------------------------------------- significance (comparison of the two models)
+
+
+def compared(delta: float, se: float) -> Comparison:
+    difference = Difference("roc_auc", delta, se, delta - 1.96 * se, delta + 1.96 * se, True, "test")
+    return Comparison(0.95, {"roc_auc": difference}, paired=True)
+
+
+def test_a_worsening_beyond_the_tolerance_within_noise_passes_and_says_so():
+    """0.012 worse, tolerance 0.005: only 0.007 beyond it, with a standard error of 0.005 (z = 1.4)."""
+    result = evaluate_gate({**BASE, "roc_auc": 0.728}, BASE, RULES, compared(-0.012, 0.005))
+    assert result.passed
+    (check,) = [c for c in result.checks if c.metric == "roc_auc"]
+    assert check.excused is not None and "not significant at 0.05" in check.excused
+    assert any(note.startswith("within noise: roc_auc got worse by 0.012") for note in result.notes)
+
+
+def test_a_worsening_significantly_beyond_the_tolerance_fails_and_gives_the_p_value():
+    result = evaluate_gate({**BASE, "roc_auc": 0.728}, BASE, RULES, compared(-0.012, 0.002))  # z = 3.5
+    assert not result.passed
+    assert result.reasons == [
+        "roc_auc got worse by 0.012 vs base (0.74 → 0.728, allowed 0.005; "
+        "p=0.00047 beyond the tolerance, significant at 0.05)"
+    ]
+
+
+def test_significance_null_is_the_point_delta_alone():
+    rules = {**RULES, "roc_auc": MetricGate(minimum=0.65, abs_tolerance=0.005, significance=None)}
+    result = evaluate_gate({**BASE, "roc_auc": 0.728}, BASE, rules, compared(-0.012, 0.005))
+    assert not result.passed and result.reasons[0].endswith("allowed 0.005)")
+
+
+def test_the_significance_level_is_the_rules():
+    lenient = {**RULES, "roc_auc": MetricGate(abs_tolerance=0.005, significance=0.2)}
+    # 0.007 beyond the tolerance with se 0.005: p = 0.16, significant at 0.2 but not at 0.05
+    assert not evaluate_gate({**BASE, "roc_auc": 0.728}, BASE, lenient, compared(-0.012, 0.005)).passed
+    assert evaluate_gate({**BASE, "roc_auc": 0.728}, BASE, RULES, compared(-0.012, 0.005)).passed
+
+
+def test_without_a_comparison_for_the_metric_the_point_delta_decides():
+    result = evaluate_gate({**BASE, "log_loss": 0.48}, BASE, RULES, compared(-0.012, 0.005))  # only roc_auc compared
+    assert not result.passed and result.reasons[0].startswith("log_loss got worse by 0.01")

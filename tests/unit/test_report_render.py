@@ -8,6 +8,7 @@ from dataclasses import replace
 
 import pytest
 
+from gitops_ml.comparison import Comparison, SliceChange
 from gitops_ml.config import MetricGate
 from gitops_ml.gate import evaluate_gate
 from gitops_ml.metric_catalogue import task_of
@@ -26,6 +27,7 @@ from gitops_ml.report_render import (
     summarise_dvc_diff,
     verdict_json,
 )
+from gitops_ml.uncertainty import Difference
 
 RULES = {
     "roc_auc": MetricGate(minimum=0.65, abs_tolerance=0.005),
@@ -575,3 +577,65 @@ def test_odd_regression_plot_values_do_not_crash_the_report(bad):
     odd = Results(metrics=REGRESSION_METRICS, plots={"predicted_vs_actual": bins, "residuals": residuals})
     report = render(replace(inputs, pr=odd))
     assert "#### Reproduce locally" in report
+
+
+# ---------------------------------------------------------------- intervals, verdicts, tested slices
+
+
+def with_intervals(metrics: dict, roc_auc: tuple[float, float], se: float = 0.002) -> dict:
+    return {
+        **metrics,
+        "intervals": {
+            "level": 0.95,
+            "roc_auc": {"low": roc_auc[0], "high": roc_auc[1], "se": se, "method": "DeLong"},
+            "log_loss": {"low": 0.466, "high": 0.474, "se": 0.002, "method": "bootstrap (1000)"},
+        },
+    }
+
+
+def test_intervals_deltas_and_verdicts_in_the_metrics_table():
+    pr_metrics = with_intervals({**BASE_METRICS, "roc_auc": 0.7407, "log_loss": 0.471}, (0.7371, 0.7443))
+    comparison = Comparison(
+        0.95,
+        {
+            "roc_auc": Difference("roc_auc", 0.0007, 0.0002, 0.0003, 0.0011, True, "DeLong, paired"),
+            "log_loss": Difference("log_loss", 0.001, 0.004, -0.0068, 0.0088, True, "paired bootstrap (1000)"),
+        },
+        paired=True,
+    )
+    report = render(make(pr_metrics, comparison=comparison))
+    roc = metric_row(report, "roc_auc")
+    assert roc[:3] == ["`roc_auc`", "0.7400", "0.7407 [0.7371, 0.7443]"]
+    assert roc[3] == "+0.0007 [+0.0003, +0.0011]"
+    # Significant (z = 3.5) but inside the 0.005 tolerance: not a change that matters.
+    assert roc[5] == "⚪ no significant change"
+    assert metric_row(report, "log_loss")[5] == "⚪ no significant change"
+    assert (
+        "In brackets: the 95% interval on the 84,448 test rows (ROC AUC: DeLong; log loss: bootstrap (1000))" in report
+    )
+    assert "Δ intervals are paired: both models scored the same test rows" in report
+
+
+def test_an_ungated_metric_is_judged_against_no_change():
+    pr_metrics = with_intervals({**BASE_METRICS, "pr_auc": 0.48}, (0.73, 0.75))
+    comparison = Comparison(0.95, {"pr_auc": Difference("pr_auc", 0.01, 0.002, 0.006, 0.014, True, "t")}, paired=True)
+    assert metric_row(render(make(pr_metrics, comparison=comparison)), "pr_auc")[5] == "🟢 better"
+
+
+def test_slices_are_flagged_by_their_corrected_test_and_the_correction_is_named():
+    regressed = Difference("roc_auc", -0.05, 0.01, -0.07, -0.03, True, "DeLong, paired")
+    noisy = Difference("roc_auc", -0.01, 0.01, -0.03, 0.01, True, "DeLong, paired")
+    comparison = Comparison(
+        0.95,
+        {},
+        [SliceChange("carrier", "AA", noisy, 0.6), SliceChange("carrier", "B6", regressed, 0.00001)],
+        paired=True,
+    )
+    report = render(make(BASE_METRICS, comparison=comparison))
+    assert (
+        "1 of 2 slices regressed significantly in ROC AUC (Benjamini-Hochberg-corrected over 2 slices, at 0.05)"
+        in report
+    )
+    assert row(report, "`carrier=B6`") == ["`carrier=B6`", "-0.0500 [-0.0700, -0.0300]", "1e-05"]
+    quiet = Comparison(0.95, {}, [SliceChange("carrier", "AA", noisy, 0.6)], paired=True)
+    assert "No slice regressed significantly in ROC AUC" in render(make(BASE_METRICS, comparison=quiet))
