@@ -25,6 +25,7 @@ from pathlib import Path
 import pandas as pd
 
 from gitops_ml.config import PARAMS_FILE, ConfigError, SplitParams, Window, parse_params
+from gitops_ml.markdown import table
 
 WINDOWS = ("train", "test", "reference", "production")
 
@@ -98,11 +99,11 @@ def rewrite(text: str, split: SplitParams) -> str:
 
 
 def markdown_table(before: SplitParams, after: SplitParams) -> str:
-    lines = ["| Window | Before | After |", "| --- | --- | --- |"]
+    rows = []
     for name in WINDOWS:
         old, new = getattr(before, name), getattr(after, name)
-        lines.append(f"| {name} | {old.start} → {old.end} | {new.start} → {new.end} |")
-    return "\n".join(lines) + "\n"
+        rows.append([name, f"{old.start} → {old.end}", f"{new.start} → {new.end}"])
+    return table(["Window", "Before", "After"], rows) + "\n"
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -29,6 +29,7 @@ TEST_PARAMS: dict[str, Any] = {
     "evaluate.latency_repeats": 20,
     "evaluate.importance_rows": 1000,
     "evaluate.min_slice_rows": 30,
+    "evaluate.intervals.resamples": 200,
     "drift.min_rows": 100,
     "drift.columns": {},
     "drift.performance": {"metric": None, "max_drop": None},

@@ -9,8 +9,8 @@ import subprocess
 import pytest
 import yaml
 
-from gitops_ml import report
-from gitops_ml.report import mlflow_run_url, pull_request_number, workflow_run_url
+from gitops_ml.report import cli as report
+from gitops_ml.report.cli import mlflow_run_url, pull_request_number, workflow_run_url
 from tests.support.project import ROOT
 
 METRICS = {

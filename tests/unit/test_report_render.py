@@ -12,21 +12,12 @@ from gitops_ml.comparison import Comparison, SliceChange
 from gitops_ml.config import MetricGate
 from gitops_ml.gate import evaluate_gate
 from gitops_ml.metric_catalogue import task_of
-from gitops_ml.report_render import (
-    CURVE_GRID,
-    SLICES_SHOWN,
-    ReportInputs,
-    Results,
-    flatten,
-    histogram_quantiles,
-    params_changes,
-    render,
-    reproduce_commands,
-    resample,
-    slice_deltas,
-    summarise_dvc_diff,
-    verdict_json,
-)
+from gitops_ml.report.deltas import flatten, params_changes, slice_deltas
+from gitops_ml.report.inputs import ReportInputs, Results
+from gitops_ml.report.render import render, reproduce_commands, verdict_json
+from gitops_ml.report.sections.changes import summarise_dvc_diff
+from gitops_ml.report.sections.curves import CURVE_GRID, histogram_quantiles, resample
+from gitops_ml.report.sections.slices import SLICES_SHOWN
 from gitops_ml.uncertainty import Difference
 
 RULES = {

@@ -19,6 +19,7 @@ A run's *summary* (written to summary.json) holds what was compared and the per-
 from __future__ import annotations
 
 from gitops_ml.config import DriftParams
+from gitops_ml.markdown import table
 from gitops_ml.metric_catalogue import HIGHER_IS_BETTER
 
 DRIFT, NO_DRIFT, INSUFFICIENT = "drift", "no_drift", "insufficient_data"
@@ -128,21 +129,23 @@ def render_markdown(summary: dict, report_url: str | None = None) -> str:
             f"{len(decision['drifted_columns'])} of {decision['compared_columns']} columns drifted "
             f"({decision['share']:.0%}; dataset drift from {decision['drift_share']:.0%}).",
             "",
-            "| Column | Drift | Score | Threshold | Method |",
-            "| --- | --- | ---: | ---: | --- |",
         ]
         results = dict(summary["columns"])
         results.update({name: {"method": ALL_NULL_METHOD, "drifted": True} for name in summary.get("all_null", [])})
         if summary.get("prediction"):
             results["prediction (model output)"] = summary["prediction"]
         ordered = sorted(results.items(), key=lambda item: (not item[1]["drifted"], item[0]))
-        for name, result in ordered:
-            mark = "**yes**" if result["drifted"] else "no"
-            lines.append(
-                f"| {name} | {mark} | {_number(result.get('score'))} | {_number(result.get('threshold'))} "
-                f"| {result.get('method') or ''} |"
-            )
-        lines.append("")
+        rows = [
+            [
+                name,
+                "**yes**" if result["drifted"] else "no",
+                _number(result.get("score")),
+                _number(result.get("threshold")),
+                result.get("method") or "",
+            ]
+            for name, result in ordered
+        ]
+        lines += [table(["Column", "Drift", "Score", "Threshold", "Method"], rows, "llrrl"), ""]
         performance = summary.get("performance")
         if performance:
             lines += [

@@ -8,7 +8,7 @@ The base side is read from what the base revision committed (metrics, slices, pl
 summary, params.yaml), so the base never has to be checked out or rerun. Exits 0 when the report
 was rendered, whatever the gate says (``python -m gitops_ml.gate`` enforces it); 2 on a usage error.
 
-This module is the IO edge (git, dvc, files, environment); the rendering is ``report_render``.
+This module is the IO edge (git, dvc, files, environment); the rendering is ``render``.
 """
 
 from __future__ import annotations
@@ -32,7 +32,8 @@ from gitops_ml.config import PARAMS_FILE, ConfigError, parse_params
 from gitops_ml.gate import compare_with_revision, evaluate_gate
 from gitops_ml.io import write_json, write_with
 from gitops_ml.metric_catalogue import task_of
-from gitops_ml.report_render import ReportInputs, Results, render, reproduce_commands, verdict_json
+from gitops_ml.report.inputs import ReportInputs, Results
+from gitops_ml.report.render import render, reproduce_commands, verdict_json
 from gitops_ml.schema import SchemaError, load_schema
 
 DEFAULT_OUT = Path("build/report")

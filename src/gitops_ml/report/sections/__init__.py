@@ -1,0 +1,1 @@
+"""The report's sections: each renders one part of the comment from ``ReportInputs``."""
