@@ -100,8 +100,19 @@ def test_two_pushes_leave_exactly_one_updated_comment(lab, tuned):
 def test_the_comment_shows_base_and_pr_metrics_and_the_params_diff(lab, tuned):
     body = lab.github.comments(1)[0]["body"]
     base = json.loads((lab.repo / "reports" / "metrics.json").read_text())
-    # The row has the base branch's committed value, then the PR's.
-    assert re.search(rf"\| `roc_auc` \| {re.escape(number(base['roc_auc']))} \| 0\.\d{{4}} \|", body)
+    # The row has the base branch's committed value, then the PR's with its interval, then the
+    # change with its interval and a verdict.
+    value = r"0\.\d{4}"
+    interval = rf"{value} \[{value}, {value}\]"
+    change = r"[+-]0\.\d{4} \[[+-]0\.\d{4}, [+-]0\.\d{4}\]"
+    assert re.search(
+        rf"\| `roc_auc` \| {re.escape(number(base['roc_auc']))} \| {interval} \| {change} \| [^|]+ \| "
+        r"(🟢 better|🔴 worse|⚪ no significant change) \|",
+        body,
+    )
+    # A fork's build has no DVC remote and a fresh cache: the base's scored rows are not to be had,
+    # so the change's interval combines the two revisions' own, and the report says why.
+    assert "combine the two independent intervals (not paired: the base's reports/predictions.parquet" in body
     assert "| `train.threshold` | `0.35` | `0.32` |" in body  # the params diff: base, PR
     assert "Quality gate passed" in body
     assert body.rstrip().endswith('"CML watermark Model report")')  # the sticky marker

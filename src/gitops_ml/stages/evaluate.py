@@ -1,7 +1,9 @@
 """evaluate: score the model on the test part; write metrics, slices, plot data and figures.
 
-reports/metrics.json holds the quality metrics the gate compares, plus the model's size and
-prediction latency (measured here, in-process, so a slower model shows up in the PR report).
+reports/metrics.json holds the quality metrics the gate compares, each with an interval on the
+test rows (``intervals``, uncertainty.py), plus the model's size and prediction latency (measured
+here, in-process, so a slower model shows up in the PR report). reports/predictions.parquet keeps
+the scored test rows, so the next pull request can compare its model with this one row by row.
 """
 
 from __future__ import annotations
