@@ -1,9 +1,12 @@
 """The service's scoring path (scoring.predictor: the fitted pipeline compiled to numpy) answers as
 the pipeline does, for every selectable model and every contract's task, on whole data sets with
-missing values, unseen categories and rare categories: tree models bit for bit, the linear model
-within float rounding, and the same labels at the model's threshold."""
+missing values, unseen categories and rare categories: the random forest bit for bit,
+HistGradientBoosting (its trees walked by Treelite) and the linear model within float rounding,
+and the same labels at the model's threshold."""
 
 from __future__ import annotations
+
+import warnings
 
 import numpy as np
 import pytest
@@ -38,9 +41,19 @@ def test_served_predictions_equal_the_pipelines(name, model):
     pipeline = build_pipeline(params(model), schema).fit(model_inputs(train, schema), target_values(train, schema))
     rows = scored_rows(schema)
 
-    served = predictor(pipeline, schema)(column_values(rows, schema))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no fallback to a slower path: every model here is covered
+        score = predictor(pipeline, schema)
+    whole = score(column_values(rows, schema))
+    # Small batches take another route for HistGradientBoosting (array_pipeline.TREELITE_MAX_ROWS).
+    small = [score(column_values(rows.iloc[i : i + 50], schema)) for i in range(0, len(rows), 50)]
     expected = predict(pipeline, rows, schema.task)
 
+    for served in (whole, np.concatenate(small)):
+        assert_answers_agree(served, expected, pipeline, rows, schema, model)
+
+
+def assert_answers_agree(served, expected, pipeline, rows, schema, model):
     assert served.shape == expected.shape
     if model == "random_forest":
         # A forest predicting on several threads adds its trees up in whatever order they finish,
@@ -48,10 +61,10 @@ def test_served_predictions_equal_the_pipelines(name, model):
         # thread, they equal the pipeline's on one thread exactly.
         np.testing.assert_allclose(served, expected, rtol=1e-12, atol=1e-12)
         expected = predict(pipeline.set_params(estimator__n_jobs=1), rows, schema.task)
-    if model == "linear":  # dense here, possibly sparse in the pipeline: the same sums in another order
-        np.testing.assert_allclose(served, expected, rtol=1e-12, atol=1e-9)
-    else:
+    if model == "random_forest":
         assert np.array_equal(served, expected)
+    else:  # the same sums in another order: Treelite's, or a dense matrix where the pipeline's may be sparse
+        np.testing.assert_allclose(served, expected, rtol=1e-12, atol=1e-12)
     if schema.task == "classification":
         assert np.array_equal(served >= THRESHOLD, expected >= THRESHOLD)
 

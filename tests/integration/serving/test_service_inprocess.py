@@ -72,7 +72,8 @@ def test_predictions_equal_the_pipeline_models(client, small_model):
 
     assert batch.status_code == 200, batch.text
     answers = batch.json()
-    assert [answer[OUTPUTS[0]] for answer in answers] == expected.tolist()
+    # Up to float rounding: small batches' trees are walked by Treelite (array_pipeline.py).
+    assert [answer[OUTPUTS[0]] for answer in answers] == pytest.approx(expected.tolist(), rel=1e-12, abs=1e-12)
     if SCHEMA.task == "classification":
         labels = [card.positive_label if p >= card.threshold else card.negative_label for p in expected]
         assert [answer["label"] for answer in answers] == labels
