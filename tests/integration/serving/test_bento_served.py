@@ -30,13 +30,13 @@ OUTPUT = output_field(SCHEMA)
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("bento")]
 
 HELD_OUT_ROWS = 300
+FUZZ_CASES_PER_RUN = 170  # x 3 operations x (valid, invalid) -> >= 1000 cases
 
 
 def agreeing(expected):
     """The pipeline's answers, up to float rounding: the service walks HistGradientBoosting's trees
     with Treelite for small batches (array_pipeline.py), adding them up in its own order."""
     return pytest.approx(expected, rel=1e-12, abs=1e-12)
-FUZZ_CASES_PER_RUN = 170  # x 3 operations x (valid, invalid) -> >= 1000 cases
 
 
 @pytest.fixture(scope="module")
