@@ -66,7 +66,10 @@ def _numeric_source(name: str, time_columns: tuple[str, ...]) -> Callable[[Colum
     for column in time_columns:
         for part, derive in TIME_PARTS.items():
             if name == f"{column}_{part}":
-                return lambda columns: np.array([derive(when) for when in columns[column]], dtype="float64")
+                return lambda columns: np.array(
+                    [math.nan if _is_missing(when) or when is pd.NaT else derive(when) for when in columns[column]],
+                    dtype="float64",
+                )
     return lambda columns: np.array(columns[name], dtype="float64")  # None -> NaN, as in the pipeline's frame
 
 
