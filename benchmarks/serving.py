@@ -1,35 +1,48 @@
 """Serving benchmark: the BentoML service vs `mlflow models serve` vs a bare ASGI app, same model.
 
-    .venv/bin/python benchmarks/serving.py [--seconds 10] [--soak-seconds 300] [--out build/bench]
+    .venv/bin/python benchmarks/serving.py [--seconds 10] [--soak-seconds 300] [--overload-seconds 60]
+        [--out build/bench]
 
 Needs `make run` (models/, data/split/test.parquet) and `make bento` (the Bento in ./.bentoml).
-Each server runs alone on loopback while a closed-loop asyncio client (httpx, keep-alive) sends
-single records or 1000-record batches at concurrency 1, 8 and 32 for ``--seconds`` each, after a
-warm-up. The three servers score the same fitted pipeline:
+First, in this process: one row and 1000-row batches scored by the pipeline as fitted (a
+DataFrame, what the service ran before) and by the service's path (scoring.predictor on
+column-wise values). Then each server runs alone on loopback while a closed-loop asyncio client
+(httpx, keep-alive) sends single records, 1000-record batches (``{"records": [...]}``) and, where
+the server has a columnar format, the same batches column by column, at concurrency 1, 8 and 32
+for ``--seconds`` each, after a warm-up. The three servers score the same fitted pipeline:
 
-* bentoml:  `bentoml serve` of the built Bento (API + model service, adaptive batching)
+* bentoml:  `bentoml serve` of the built Bento (validation, inference log, adaptive batching;
+            columns: /predict_columns)
 * mlflow:   `mlflow models serve --env-manager local` of the pipeline saved with the train
             stage's flavor and options (cloudpickle, code_paths), predict_fn=predict_proba,
-            with as many workers as the Bento has processes (2)
+            with as many workers as the Bento has processes (2); columns: ``dataframe_split``
 * asgi:     a minimal Starlette app under uvicorn (1 process) calling predict_proba on a
             DataFrame of the request's records: no validation, no logging, no batching
 
 Then a soak: the Bento at concurrency 32 with single records for ``--soak-seconds``, counting
-errors and the RSS of the whole server process tree at the start and the end.
+errors and the RSS of the whole server process tree at the start and the end; then an overload:
+concurrency 128 for ``--overload-seconds``, counting answers by status (503 = shed), and one
+request after it (recovered?).
 Writes ``results.json`` and prints a markdown table for docs/benchmarks.md.
 """
 
 from __future__ import annotations
 
+import os
+
+# One OpenMP thread per process, as the servers run (bentofile.yaml envs, and `env` below), also
+# for the in-process timings: set before numpy and scikit-learn load their runtimes.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
 import argparse
 import asyncio
 import json
-import os
 import socket
 import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 
 import httpx
@@ -106,6 +119,7 @@ def tree_rss(pid: int) -> int:
 async def closed_loop(url: str, bodies: list[bytes], concurrency: int, seconds: float) -> dict:
     latencies: list[float] = []
     errors = 0
+    statuses: Counter[str] = Counter()
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     async with httpx.AsyncClient(limits=limits, timeout=60, headers={"Content-Type": "application/json"}) as client:
         deadline = time.perf_counter() + seconds
@@ -118,8 +132,10 @@ async def closed_loop(url: str, bodies: list[bytes], concurrency: int, seconds: 
                 try:
                     response = await client.post(url, content=bodies[i % len(bodies)])
                     ok = response.status_code == 200
-                except httpx.HTTPError:
+                    statuses[str(response.status_code)] += 1
+                except httpx.HTTPError as error:
                     ok = False
+                    statuses[type(error).__name__] += 1
                 latencies.append(time.perf_counter() - start)
                 errors += not ok
                 i += concurrency
@@ -134,7 +150,12 @@ async def closed_loop(url: str, bodies: list[bytes], concurrency: int, seconds: 
         "requests_per_s": len(latencies) / elapsed,
         "p50_ms": float(np.percentile(ms, 50)),
         "p99_ms": float(np.percentile(ms, 99)),
+        "statuses": dict(statuses),
     }
+
+
+def as_columns(chunk: list[dict]) -> dict[str, list]:
+    return {name: [record[name] for record in chunk] for name in chunk[0]}
 
 
 def bodies_for(kind: str, server: str, records: list[dict]) -> list[bytes]:
@@ -142,16 +163,62 @@ def bodies_for(kind: str, server: str, records: list[dict]) -> list[bytes]:
         chunks = [[record] for record in records]
     else:
         chunks = [records[i : i + BATCH_ROWS] for i in range(0, len(records) - BATCH_ROWS + 1, BATCH_ROWS)]
+    if server == "mlflow" and kind == "columns":
+        split = [{"columns": list(chunk[0]), "data": [list(record.values()) for record in chunk]} for chunk in chunks]
+        return [json.dumps({"dataframe_split": body}).encode() for body in split]
     if server == "mlflow":
         return [json.dumps({"dataframe_records": chunk}).encode() for chunk in chunks]
     if kind == "single":
         return [json.dumps(chunk[0]).encode() for chunk in chunks]
+    if kind == "columns":
+        return [json.dumps({"columns": as_columns(chunk)}).encode() for chunk in chunks]
     return [json.dumps({"records": chunk}).encode() for chunk in chunks]
+
+
+def in_process(frame: pd.DataFrame, repeats: int = 300) -> list[dict]:
+    """One row and 1000-row batches: the pipeline as fitted on a DataFrame vs the served path."""
+    import joblib
+
+    from gitops_ml.model import predict
+    from gitops_ml.scoring import column_values, predictor
+
+    schema = load_schema(ROOT / "schema.yaml")
+    model = joblib.load(ROOT / paths.MODEL)
+    inputs = frame[schema.input_names()]
+    served = predictor(model, schema)
+    paths_under_test = {
+        "pipeline (DataFrame)": (lambda rows: predict(model, rows, schema.task), lambda rows: rows),
+        "served (scoring.predictor)": (served, lambda rows: column_values(rows, schema)),
+    }
+    results = []
+    for name, (score, shape) in paths_under_test.items():
+        row, batch = shape(inputs.head(1)), shape(inputs.head(BATCH_ROWS))
+        for _ in range(20):
+            score(row)
+        single = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            score(row)
+            single.append(time.perf_counter() - start)
+        batches = []
+        for _ in range(20):
+            start = time.perf_counter()
+            score(batch)
+            batches.append(time.perf_counter() - start)
+        result = {
+            "path": name,
+            "single_p50_ms": float(np.percentile(single, 50)) * 1000,
+            "single_p99_ms": float(np.percentile(single, 99)) * 1000,
+            "batch_rows_per_s": BATCH_ROWS / float(np.median(batches)),
+        }
+        print(json.dumps(result), flush=True)
+        results.append(result)
+    return results
 
 
 def run_suite(name: str, url: str, routes: dict[str, str], records: list[dict], seconds: float) -> list[dict]:
     results = []
-    for kind in ("single", "batch"):
+    for kind in routes:
         bodies = bodies_for(kind, name, records)
         asyncio.run(closed_loop(url + routes[kind], bodies, 8, 3))  # warm-up (and the batcher's calibration)
         for concurrency in CONCURRENCY:
@@ -183,13 +250,16 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--soak-seconds", type=float, default=300)
+    parser.add_argument("--overload-seconds", type=float, default=60)
     parser.add_argument("--out", type=Path, default=ROOT / "build/bench")
     parser.add_argument("--servers", default="bentoml,mlflow,asgi")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     test = pd.read_parquet(ROOT / paths.split_file("test"))
     schema = load_schema(ROOT / "schema.yaml")
-    records = to_records(test.sample(4 * BATCH_ROWS, random_state=0), schema)
+    sampled = test.sample(4 * BATCH_ROWS, random_state=0)
+    records = to_records(sampled, schema)
+    inprocess = in_process(sampled)
     tag = (ROOT / "build/bento/tag").read_text().strip()
     env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}", "BENTOML_HOME": str(ROOT / ".bentoml"),
            "OMP_NUM_THREADS": "1",
@@ -197,18 +267,20 @@ def main() -> None:
     workdir = Path(tempfile.mkdtemp(prefix="bench-"))
     results: list[dict] = []
     soak: dict = {}
-    for name in args.servers.split(","):
+    overload: dict = {}
+    for name in [name for name in args.servers.split(",") if name]:  # --servers "": in-process only
         port = free_port()
         url = f"http://127.0.0.1:{port}"
         routes = {"single": "/predict", "batch": "/predict_batch"}
         if name == "bentoml":
+            routes["columns"] = "/predict_columns"
             command = [str(BIN / "bentoml"), "serve", tag, "--host", "127.0.0.1", "--port", str(port)]
             health = "/readyz"
         elif name == "mlflow":
             model = mlflow_model_dir(workdir)
             command = [str(BIN / "mlflow"), "models", "serve", "-m", str(model), "--env-manager", "local",
                        "--host", "127.0.0.1", "--port", str(port), "--workers", "2"]  # fmt: skip
-            routes = {"single": "/invocations", "batch": "/invocations"}
+            routes = {"single": "/invocations", "batch": "/invocations", "columns": "/invocations"}
             health = "/ping"
         else:
             app = workdir / "baseline_app.py"
@@ -232,11 +304,24 @@ def main() -> None:
                 rss_end = tree_rss(process.pid)
                 soak.update(rss_start_mb=rss_start / 1e6, rss_end_mb=rss_end / 1e6, rss_growth=rss_end / rss_start - 1)
                 print("soak", json.dumps(soak), flush=True)
+            if name == "bentoml" and args.overload_seconds > 0:
+                bodies = bodies_for("single", name, records)
+                overload = asyncio.run(closed_loop(url + "/predict", bodies, 128, args.overload_seconds))
+                after = httpx.post(url + "/predict", content=bodies[0], headers={"Content-Type": "application/json"})
+                overload["status_after"] = after.status_code
+                print("overload", json.dumps(overload), flush=True)
         finally:
             stop_process_group(process)
-    report = {"results": results, "soak": soak, "load_average": os.getloadavg(), "cpus": os.cpu_count()}
+    report = {
+        "in_process": inprocess,
+        "results": results,
+        "soak": soak,
+        "overload": overload,
+        "load_average": os.getloadavg(),
+        "cpus": os.cpu_count(),
+    }
     (args.out / "results.json").write_text(json.dumps(report, indent=1))
-    print(markdown(results, soak))
+    print(markdown(inprocess, results, soak, overload))
 
 
 def wait_http_post(url: str, body: bytes, timeout: float = 120) -> None:
@@ -250,8 +335,14 @@ def wait_http_post(url: str, body: bytes, timeout: float = 120) -> None:
     raise RuntimeError(f"{url} not up")
 
 
-def markdown(results: list[dict], soak: dict) -> str:
-    lines = [
+def markdown(inprocess: list[dict], results: list[dict], soak: dict, overload: dict) -> str:
+    lines = ["| in-process path | one row p50 ms | one row p99 ms | 1000-row batch rows/s |", "|---|---|---|---|"]
+    lines += [
+        f"| {r['path']} | {r['single_p50_ms']:.3f} | {r['single_p99_ms']:.3f} | {r['batch_rows_per_s']:.0f} |"
+        for r in inprocess
+    ]
+    lines += [
+        "",
         "| payload | concurrency | server | requests/s | rows/s | p50 ms | p99 ms | errors |",
         "|---|---|---|---|---|---|---|---|",
     ]
@@ -266,6 +357,21 @@ def markdown(results: list[dict], soak: dict) -> str:
             f"{soak['errors']} errors, p99 {soak['p99_ms']:.1f} ms, RSS {soak['rss_start_mb']:.0f} -> "
             f"{soak['rss_end_mb']:.0f} MB ({soak['rss_growth']:+.1%})"
         )
+    if overload:
+        lines.append(
+            f"\nOverload: {overload['requests']} requests at c=128 in "
+            f"{overload['requests'] / overload['requests_per_s']:.0f} s, answers by status {overload['statuses']}, "
+            f"p99 {overload['p99_ms']:.1f} ms; the next request answered {overload['status_after']}"
+        )
+    lines += ["", "| ratio to mlflow, c=8 | requests/s | rows/s |", "|---|---|---|"]
+    at8 = {(r["server"], r["kind"]): r for r in results if r["concurrency"] == 8}
+    for kind in ("single", "batch", "columns"):
+        if ("bentoml", kind) in at8 and ("mlflow", kind) in at8:
+            ours, theirs = at8[("bentoml", kind)], at8[("mlflow", kind)]
+            lines.append(
+                f"| {kind} | {ours['requests_per_s'] / theirs['requests_per_s']:.2f}x "
+                f"| {ours['rows_per_s'] / theirs['rows_per_s']:.2f}x |"
+            )
     return "\n".join(lines)
 
 

@@ -12,7 +12,7 @@ under their schema.yaml names (datetimes as ISO 8601 text, missing values as nul
 ``timestamp`` (when the request was logged), ``request_id`` and ``trace_id``.
 
 The writer (``gitops_ml.monitor``, in the service) and the reader (the drift check) both use
-this module. It imports nothing heavy.
+this module. It imports nothing heavy (orjson writes the lines).
 """
 
 from __future__ import annotations
@@ -22,6 +22,8 @@ import os
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
+
+import orjson
 
 LOG_DIR_ENV = "INFERENCE_LOG_DIR"
 DEFAULT_LOG_DIR = "monitoring"  # BentoML's default, relative to the server's working directory
@@ -51,10 +53,11 @@ def output_fields(task: str) -> tuple[str, ...]:
 
 
 def format_lines(columns: Mapping[str, Sequence[Any]], extra: Mapping[str, str]) -> str:
-    """One JSON line per record from column-wise values (inputs and outputs), plus ``extra``."""
+    """One JSON line per record from column-wise values (inputs and outputs), plus ``extra``.
+    orjson: ~10x json.dumps, which cost more than scoring the records (NaN is written as null)."""
     names = list(columns)
     rows = zip(*columns.values(), strict=True)
-    return "\n".join(json.dumps({**dict(zip(names, row, strict=True)), **extra}) for row in rows)
+    return b"\n".join(orjson.dumps({**dict(zip(names, row, strict=True)), **extra}) for row in rows).decode()
 
 
 def parse_lines(lines: Iterable[str]) -> tuple[list[dict[str, Any]], int]:

@@ -27,6 +27,7 @@ from pydantic import (
     StrictStr,
     WithJsonSchema,
     create_model,
+    model_validator,
 )
 
 from gitops_ml.schema import Column, Schema
@@ -71,8 +72,8 @@ Timestamp = Annotated[
 ]
 
 
-def _field_type(column: Column) -> Any:
-    """The pydantic type of one input column (strict: "12" is not a number, 1 is not a string)."""
+def _value_type(column: Column) -> Any:
+    """The pydantic type of one value of an input column (strict: "12" is not a number, 1 is not a string)."""
     constraints: dict[str, Any] = {"description": column.description or None}
     if column.categories is not None:
         annotation: Any = Literal[column.categories]  # built at run time: a value, not a static type
@@ -89,10 +90,21 @@ def _field_type(column: Column) -> Any:
         annotation = StrictFloat  # strict: "12" is refused, 12 is a fine float
         constraints.update(ge=column.minimum, le=column.maximum, allow_inf_nan=False)
     constraints = {key: value for key, value in constraints.items() if value is not None}
+    return Annotated[annotation | None if column.nullable else annotation, Field(**constraints)]
+
+
+def _field_type(column: Column) -> Any:
+    """A record's field: nullable columns may be null or left out (a reading that is missing)."""
     if column.nullable:
-        # Nullable columns may be null or left out: a reading that is missing.
-        return Annotated[annotation | None, Field(default=None, **constraints)]
-    return Annotated[annotation, Field(**constraints)]
+        return Annotated[_value_type(column), Field(default=None)]
+    return _value_type(column)
+
+
+def _column_type(column: Column) -> Any:
+    """A column of the columnar body: 1 to MAX_BATCH_RECORDS values, each checked as a record's
+    field is; a nullable column may be left out (all missing)."""
+    values = Annotated[list[_value_type(column)], Field(min_length=1, max_length=MAX_BATCH_RECORDS)]  # type: ignore[valid-type,misc]
+    return Annotated[values | None, Field(default=None)] if column.nullable else values
 
 
 PATTERN_EXAMPLES = ("ABC", "abc", "A1", "1", "a", "example")
@@ -131,6 +143,31 @@ def record_model(schema: Schema) -> type[BaseModel]:
     )
 
 
+def _same_lengths(columns: BaseModel) -> BaseModel:
+    lengths = {name: len(values) for name, values in columns if values is not None}
+    if not lengths:
+        raise ValueError("give at least one column")
+    if len(set(lengths.values())) > 1:
+        first = next(iter(lengths))
+        odd = next(name for name, length in lengths.items() if length != lengths[first])
+        raise ValueError(
+            f"every column must hold as many values as {first!r} ({lengths[first]}); {odd!r} holds {lengths[odd]}"
+        )
+    return columns
+
+
+def columns_model(schema: Schema) -> type[BaseModel]:
+    example: Any = {name: [value] for name, value in example_record(schema).items()}
+    validators: Any = {"same_lengths": model_validator(mode="after")(_same_lengths)}
+    return create_model(
+        "Columns",
+        __config__=ConfigDict(extra="forbid", frozen=True, json_schema_extra={"example": example}),
+        __doc__="Records column by column: each input field of schema.yaml and its values, in record order.",
+        __validators__=validators,
+        **{column.name: _column_type(column) for column in schema.input_columns()},
+    )
+
+
 def prediction_model(schema: Schema) -> type[BaseModel]:
     version = (str, Field(description="The BentoML model tag that made the prediction."))
     if schema.task == "regression":
@@ -156,21 +193,59 @@ def prediction_model(schema: Schema) -> type[BaseModel]:
     )
 
 
+def predictions_model(schema: Schema) -> type[BaseModel]:
+    """The answer to a columnar request: the outputs column by column, in record order."""
+    version = (str, Field(description="The BentoML model tag that made the predictions."))
+    if schema.task == "regression":
+        return create_model(
+            "Predictions",
+            __doc__=f"The predicted {schema.target} of each record.",
+            prediction=(list[float], Field(description=f"Predicted {schema.target}.")),
+            model_version=version,
+        )
+    labels: Any = Literal[(schema.positive_label, schema.negative_label)]
+    return create_model(
+        "Predictions",
+        __doc__=f"How likely {schema.target} is {schema.positive_label!r}, for each record.",
+        probability=(list[float], Field(description=f"Probability that {schema.target} is {schema.positive_label!r}.")),
+        label=(
+            list[labels],
+            Field(description="The positive class where the probability is at or above the threshold."),
+        ),
+        model_version=version,
+    )
+
+
 @dataclass(frozen=True)
 class RequestModels:
     """What the service's endpoints accept and answer, for one schema."""
 
     record: type[BaseModel]
     batch: Any  # list[record] of 1..MAX_BATCH_RECORDS
+    columns_body: type[BaseModel]  # the same records, column by column
     prediction: type[BaseModel]
+    predictions: type[BaseModel]  # the columnar body's answer
     input_names: tuple[str, ...]
 
     @classmethod
     def for_schema(cls, schema: Schema) -> RequestModels:
         record = record_model(schema)
         batch = Annotated[list[record], Field(min_length=1, max_length=MAX_BATCH_RECORDS)]  # type: ignore[valid-type]
-        return cls(record, batch, prediction_model(schema), tuple(schema.input_names()))
+        return cls(
+            record,
+            batch,
+            columns_model(schema),
+            prediction_model(schema),
+            predictions_model(schema),
+            tuple(schema.input_names()),
+        )
 
     def columns(self, records: list[BaseModel]) -> dict[str, list[Any]]:
         """Column-wise values of validated records (what the model and the inference log consume)."""
         return {name: [getattr(record, name) for record in records] for name in self.input_names}
+
+    def columns_of(self, body: BaseModel) -> dict[str, list[Any]]:
+        """Column-wise values of a validated columnar body; a nullable column left out is all missing."""
+        given = {name: values for name, values in body if values is not None}
+        rows = len(next(iter(given.values())))
+        return {name: given.get(name) or [None] * rows for name in self.input_names}

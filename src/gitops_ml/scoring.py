@@ -1,12 +1,16 @@
 """The served model: the pipeline's fitted model and its card, and scoring validated records.
 
 A BentoML model in the store holds the two files the train stage writes (``model.joblib``,
-``model.json``). Scoring builds the same DataFrame the pipeline sees (the schema's inputs with
-the training dtypes), so the service's predictions equal the pipeline's bit for bit.
+``model.json``). Scoring runs the fitted pipeline compiled to numpy (``array_pipeline``), whose
+predictions equal the pipeline's; a pipeline it cannot compile is scored as fitted, on the same
+DataFrame the pipeline sees (the schema's inputs with the training dtypes). The evaluate stage
+times ``predictor`` too, so its latency metrics are the service's.
 """
 
 from __future__ import annotations
 
+import warnings
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,14 +19,17 @@ import joblib
 import numpy as np
 import pandas as pd
 
+from gitops_ml.array_pipeline import ArrayPipeline, Unsupported
 from gitops_ml.model_card import ModelCard
 from gitops_ml.schema import Schema
 
 MODEL_FILE = "model.joblib"
 CARD_FILE = "model.json"
 
+Columns = Mapping[str, Sequence[Any]]
 
-def records_frame(columns: dict[str, list[Any]], schema: Schema) -> pd.DataFrame:
+
+def records_frame(columns: Columns, schema: Schema) -> pd.DataFrame:
     """Column-wise record values -> the DataFrame the pipeline was trained on (same dtypes)."""
     data: dict[str, Any] = {}
     for column in schema.input_columns():
@@ -36,12 +43,33 @@ def records_frame(columns: dict[str, list[Any]], schema: Schema) -> pd.DataFrame
     return pd.DataFrame(data)
 
 
+def column_values(frame: pd.DataFrame, schema: Schema) -> dict[str, list[Any]]:
+    """A frame of inputs -> the column-wise values the service holds after validating a request."""
+    return {name: frame[name].tolist() for name in schema.input_names()}
+
+
+def predictor(pipeline: Any, schema: Schema) -> Callable[[Columns], np.ndarray]:
+    """Column-wise values -> the positive class's probability (classification) or the predicted
+    number (regression): the compiled pipeline, else the pipeline as fitted."""
+    try:
+        return ArrayPipeline.compile(pipeline).predict
+    except Unsupported as reason:
+        warnings.warn(f"scoring the pipeline as fitted (slower): {reason}", stacklevel=2)
+
+    def as_fitted(columns: Columns) -> np.ndarray:
+        frame = records_frame(columns, schema)
+        if schema.task == "classification":
+            return pipeline.predict_proba(frame)[:, 1]
+        return pipeline.predict(frame)
+
+    return as_fitted
+
+
 @dataclass(frozen=True)
 class ServedModel:
-    pipeline: Any
     card: ModelCard
     version: str
-    schema: Schema
+    predict: Callable[[Columns], np.ndarray]  # predictor(): column-wise values -> outputs
 
     @classmethod
     def load(cls, directory: Path | str, version: str, schema: Schema) -> ServedModel:
@@ -51,14 +79,7 @@ class ServedModel:
             raise ValueError(
                 f"model {version} was trained on inputs {card.inputs}; schema.yaml declares {schema.input_names()}"
             )
-        return cls(joblib.load(directory / MODEL_FILE), card, version, schema)
-
-    def predict(self, columns: dict[str, list[Any]]) -> np.ndarray:
-        """The positive class's probability (classification) or the predicted number (regression)."""
-        frame = records_frame(columns, self.schema)
-        if self.card.task == "classification":
-            return self.pipeline.predict_proba(frame)[:, 1]
-        return self.pipeline.predict(frame)
+        return cls(card, version, predictor(joblib.load(directory / MODEL_FILE), schema))
 
     def labels(self, probabilities: np.ndarray) -> list[Any]:
         # The evaluate stage's cut (metrics.classification_metrics): positive at or above the threshold.

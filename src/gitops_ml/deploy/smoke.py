@@ -7,9 +7,11 @@
 the schema allows them; or ``--requests``, a JSON list of records a team keeps) and scores them
 with the pipeline's model file (``models/model.joblib``) on a DataFrame read straight from the
 JSON, the way a user would load them, not through the service's code. It writes the records and
-the predictions to one file. ``check`` waits for ``/readyz``, sends the records (one batch, and
-each one alone) and requires the service's predictions (the probability, for classification) to
-equal the expected ones exactly, and a bad record to get a 4xx naming the field. Exit 1 with the
+the predictions to one file. ``check`` waits for ``/readyz``, sends the records (one batch, the
+same batch column by column, and each one alone) and requires the service's predictions (the
+probability, for classification) to equal the expected ones (within ``TOLERANCE``: tree models
+answer bit for bit, a linear model's dense scoring may differ from the pipeline's sparse one in the
+last bits), and a bad record to get a 4xx naming the field. Exit 1 with the
 differences when anything is off.
 """
 
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 import time
 import urllib.error
@@ -30,6 +33,11 @@ from gitops_ml.schema import Column, Schema, load_schema
 
 EXPECTED = Path("build/smoke/expected.json")
 SAMPLE_ROWS = 24
+TOLERANCE = 1e-6  # absolute, on a probability or a predicted number
+
+
+def _agrees(served: Any, expected: float) -> bool:
+    return isinstance(served, int | float) and math.isclose(served, expected, rel_tol=1e-12, abs_tol=TOLERANCE)
 
 
 def sample(schema: Schema, rows: int = SAMPLE_ROWS, seed: int = 0) -> list[dict[str, Any]]:
@@ -122,11 +130,16 @@ def check(
     problems += [
         f"record {i}: service {got!r} != pipeline {want!r}"
         for i, (got, want) in enumerate(zip(served, expected, strict=True))
-        if got != want
+        if not _agrees(got, want)
     ]
+    columns = {name: [record.get(name) for record in records] for name in schema.input_names()}
+    status, answer = _post(f"{url}/predict_columns", {"columns": columns})
+    got = answer.get(field) if status == 200 and isinstance(answer, dict) else None
+    if not (isinstance(got, list) and len(got) == len(expected) and all(map(_agrees, got, expected))):
+        problems.append(f"/predict_columns answered {status}: {answer} (pipeline {expected})")
     for i, record in enumerate(records):
         status, answer = _post(f"{url}/predict", record)
-        if status != 200 or answer[field] != expected[i]:
+        if status != 200 or not _agrees(answer[field], expected[i]):
             problems.append(f"/predict record {i}: {status} {answer} (pipeline {expected[i]!r})")
     return problems + refusal_problems(url, records[0], schema)
 

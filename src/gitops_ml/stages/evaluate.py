@@ -36,6 +36,7 @@ from gitops_ml.model import predict
 from gitops_ml.model_card import ModelCard
 from gitops_ml.plots import render_all
 from gitops_ml.schema import Schema
+from gitops_ml.scoring import column_values, predictor
 from gitops_ml.stages import StageError, run_stage
 from gitops_ml.targets import target_values
 from gitops_ml.uncertainty import Predictions, intervals_dict, metric_intervals, primary_interval
@@ -43,24 +44,27 @@ from gitops_ml.uncertainty import Predictions, intervals_dict, metric_intervals,
 BATCH_ROWS = 1000
 
 
-def serving_metrics(model, inputs: pd.DataFrame, repeats: int, task: str) -> dict[str, float]:
-    """Model size and latency of a prediction: one row at a time, and 1000-row batches."""
-    row = inputs.head(1)
+def serving_metrics(model, inputs: pd.DataFrame, repeats: int, schema: Schema) -> dict[str, float]:
+    """Model size and latency of a prediction on the path the service runs (scoring.predictor, from
+    column-wise values as a validated request holds them): one row at a time, and 1000-row batches."""
+    predict_columns = predictor(model, schema)
+    row = column_values(inputs.head(1), schema)
     timings = []
     for _ in range(repeats):
         start = time.perf_counter()
-        predict(model, row, task)
+        predict_columns(row)
         timings.append(time.perf_counter() - start)
-    batch = inputs.head(BATCH_ROWS)
+    batch = column_values(inputs.head(BATCH_ROWS), schema)
+    rows = len(inputs.head(BATCH_ROWS))
     start = time.perf_counter()
     for _ in range(5):
-        predict(model, batch, task)
+        predict_columns(batch)
     batch_seconds = (time.perf_counter() - start) / 5
     return {
         "model_size_bytes": paths.MODEL.stat().st_size,
         "latency_single_row_ms_p50": round(float(np.percentile(timings, 50)) * 1000, 3),
         "latency_single_row_ms_p99": round(float(np.percentile(timings, 99)) * 1000, 3),
-        "batch_rows_per_second": round(len(batch) / batch_seconds),
+        "batch_rows_per_second": round(rows / batch_seconds),
     }
 
 
@@ -143,7 +147,7 @@ def evaluate(params: Params, schema: Schema) -> dict:
     level, resamples, seed = settings.level, settings.resamples, settings.seed
 
     metrics: dict[str, object] = dict(task_metrics(card.task, target, predicted, card.threshold))
-    metrics.update(serving_metrics(model, inputs, params.evaluate.latency_repeats, card.task))
+    metrics.update(serving_metrics(model, inputs, params.evaluate.latency_repeats, schema))
     metrics["intervals"] = intervals_dict(metric_intervals(card.task, rows, level, resamples, seed), level)
 
     def slice_interval(index: np.ndarray) -> dict:
