@@ -127,7 +127,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.months is not None or args.days is not None:
             step = Step(months=args.months or 0, days=args.days or 0)
             if step.months < 0 or step.days < 0 or not (step.months or step.days):
-                raise ConfigError(f"--months/--days must be at least 1, got {args.months or args.days}")
+                given = args.months if args.months is not None else args.days
+                raise ConfigError(f"--months/--days must be at least 1, got {given}")
         else:
             step = default_step(before)
         after = roll(before, step)

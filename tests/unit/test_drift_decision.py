@@ -257,3 +257,19 @@ def test_insufficient_data_markdown_in_full():
             "",
         ]
     )
+
+
+def test_one_compared_column_that_drifted_is_drift_and_all_null_may_be_absent():
+    data = summary(["x1"], [])
+    del data["all_null"]
+    decision = decide(data, PARAMS)
+    assert (decision["compared_columns"], decision["share"], decision["status"]) == (1, 1.0, DRIFT)
+    data["decision"] = decision
+    assert "| x1 | **yes** | 0.5 | 0.1 | Wasserstein distance (normed) |" in render_markdown(data)
+
+
+def test_a_column_without_a_method_has_an_empty_method_cell():
+    data = summary([], ["c1"])
+    data["columns"]["c1"]["method"] = None
+    data["decision"] = decide(data, PARAMS)
+    assert "| c1 | no | 0.01 | 0.1 |  |" in render_markdown(data).splitlines()

@@ -285,3 +285,10 @@ def test_cli_prints_exactly_what_it_writes_and_reads_a_baseline_file(metrics_rep
     assert main(["--baseline-rev", "main"]) == 0
     out = capfd.readouterr().out  # nothing from git leaks into the verdict
     assert out.startswith("**✅ Quality gate passed**\n") and out.endswith("|\n")
+
+
+def test_cli_writes_the_markdown_again_into_an_existing_directory(metrics_repo):
+    repo, _ = metrics_repo
+    assert main(["--baseline-rev", "main", "--markdown", "build/gate.md"]) == 0
+    assert main(["--baseline-rev", "main", "--markdown", "build/gate.md"]) == 0
+    assert (repo / "build/gate.md").read_text().startswith("**✅ Quality gate passed**")

@@ -232,3 +232,14 @@ def test_regression_plots_on_small_inputs():
     # All residuals equal: the bins widen to one unit around them instead of collapsing.
     assert _m.residual_histogram([1, 2], [1, 2], 2) == [{"residual": -0.25, "count": 0}, {"residual": 0.25, "count": 2}]
     assert _m.residual_histogram([], [], 2) == [{"residual": -0.25, "count": 0}, {"residual": 0.25, "count": 0}]
+
+
+def test_undefined_ratios_are_zero_and_one_class_still_has_a_log_loss_and_brier():
+    nothing_predicted = _m.classification_metrics([0, 1], [0.1, 0.2], 0.5)
+    assert (nothing_predicted["precision"], nothing_predicted["recall"], nothing_predicted["f1"]) == (0.0, 0.0, 0.0)
+    negatives_only = _m.classification_metrics([0, 0], [0.1, 0.6], 0.5)
+    assert negatives_only["recall"] == 0.0 and negatives_only["precision"] == 0.0
+    assert negatives_only["log_loss"] == round(-(_math.log(0.9) + _math.log(0.4)) / 2, 6)
+    assert negatives_only["brier"] == 0.185  # (0.01 + 0.36) / 2
+    assert negatives_only["positive_rate"] == 0.0 and negatives_only["rows"] == 2
+    assert isinstance(negatives_only["rows"], int)
