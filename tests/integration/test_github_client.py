@@ -51,6 +51,7 @@ def test_keep_one_report_deletes_older_copies_on_any_page_only(fake):
 
 
 def test_a_refused_pull_request_names_the_setting(fake):
+    fake.create_branch("feature")
     fake.actions_can_create_pull_requests = False
     with pytest.raises(gh.GitHubError, match="Allow GitHub Actions to create and approve pull requests"):
         client(fake).create_pull("feature", "main", "t", "b")
@@ -63,3 +64,33 @@ def test_explain_pr_failure_reads_cml_output():
     )
     assert gh.PR_SETTING in gh.explain_pr_failure(log)
     assert gh.PR_SETTING not in gh.explain_pr_failure("fatal: unable to access remote")
+
+
+def test_invalid_pull_requests_are_refused_with_githubs_422(fake):
+    """No head branch, head equal to base, or a second open one for the same head and base: the
+    fake answers as GitHub does (a 422 whose errors say why), so a client cannot rely on a 201."""
+    import httpx
+
+    def create(head: str) -> httpx.Response:
+        return httpx.post(
+            f"{fake.api_url}/repos/{fake.owner}/{fake.repo}/pulls",
+            json={"title": "t", "head": head, "base": "main"},
+            headers={"Authorization": f"Bearer {fake_token()}"},
+            verify=str(fake.ca_cert),
+        )
+
+    missing = create("nowhere")
+    assert missing.status_code == 422
+    assert missing.json()["errors"] == [{"resource": "PullRequest", "field": "head", "code": "invalid"}]
+    fake.create_branch("main")
+    sha = fake.create_branch("feature")
+    same = create("main")
+    assert (same.status_code, same.json()["errors"][0]["message"]) == (422, "No commits between main and main")
+    first = create("feature")
+    assert first.status_code == 201 and first.json()["head"]["ref"] == "feature" and first.json()["head"]["sha"] == sha
+    again = create(f"{fake.owner}:feature")
+    assert again.status_code == 422
+    assert again.json()["errors"][0]["message"] == "A pull request already exists for owner:feature."
+    with pytest.raises(gh.GitHubError) as raised:  # the client reports the status
+        client(fake).create_pull("feature", "main", "t", "b")
+    assert raised.value.status == 422

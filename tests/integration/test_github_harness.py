@@ -86,6 +86,7 @@ def test_api_keeps_issues_labels_pulls_and_dispatches(github, api):
     assert api.patch(f"/repos/owner/repo/issues/{number}", json={"state": "closed"}).json()["state"] == "closed"
     assert api.post("/repos/owner/repo/labels", json={"name": "drift"}).status_code == 422  # exists already
 
+    github.create_branch("retrain")
     pull = api.post("/repos/owner/repo/pulls", json={"title": "Retrain", "head": "retrain", "base": "main"})
     assert pull.status_code == 201 and pull.json()["number"] == number + 1
     assert (

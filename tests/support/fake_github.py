@@ -311,6 +311,26 @@ class FakeGitHub:
         subprocess.run(["git", "config", "http.receivepack", "true"], cwd=path, check=True)
         return path
 
+    def create_branch(self, branch: str) -> str:
+        """A branch with one empty commit on the repository's bare git repo (created when missing), for
+        tests that open a pull request without pushing anything; returns the commit's sha."""
+        path = self.git_root / self.owner / f"{self.repo}.git"
+        if not path.exists():
+            self.create_git_repo()
+        env = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.test", "GIT_COMMITTER_NAME": "t",
+               "GIT_COMMITTER_EMAIL": "t@example.test", "PATH": "/usr/bin:/bin:/usr/local/bin"}  # fmt: skip
+        empty_tree = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
+        sha = subprocess.run(
+            ["git", "commit-tree", empty_tree, "-m", branch],
+            cwd=path,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        subprocess.run(["git", "update-ref", f"refs/heads/{branch}", sha], cwd=path, check=True)
+        return sha
+
     def publish_npm_package(self, name: str, version: str, tarball: bytes) -> None:
         with self.lock:
             self.state.npm_packages.setdefault(name, {})[version] = tarball
@@ -414,6 +434,17 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _invalid(self, field_name: str, message: str = "Validation Failed") -> int:
         return self._json(422, {"message": message, "errors": [{"field": field_name}]})
+
+    def _validation_failed(self, error: dict) -> int:
+        return self._json(
+            422,
+            {
+                "message": "Validation Failed",
+                "errors": [error],
+                "documentation_url": "https://docs.github.com/rest/pulls/pulls#create-a-pull-request",
+                "status": "422",
+            },
+        )
 
     def _get_user(self, m, query, body) -> int:
         state, login = self.github.state, m.group(1)
@@ -537,9 +568,32 @@ class _Handler(BaseHTTPRequestHandler):
                     "status": "403",
                 },
             )
+        # GitHub's 422s for a pull request that cannot exist (docs.github.com/rest/pulls/pulls#create-a-pull-request):
+        # a head branch the repository does not have, head equal to base, or a second open one.
+        head = body["head"].split(":", 1)[-1]
+        head_sha = self._branch_sha(head)
+        if head_sha is None:
+            return self._validation_failed({"resource": "PullRequest", "field": "head", "code": "invalid"})
+        if head == body["base"]:
+            return self._validation_failed(
+                {"resource": "PullRequest", "code": "custom", "message": f"No commits between {head} and {head}"}
+            )
+        with gh.lock:
+            duplicate = any(
+                p["state"] == "open" and p["head"]["ref"] == head and p["base"]["ref"] == body["base"]
+                for p in gh.state.pulls.values()
+            )
+        if duplicate:
+            return self._validation_failed(
+                {
+                    "resource": "PullRequest",
+                    "code": "custom",
+                    "message": f"A pull request already exists for {gh.owner}:{head}.",
+                }
+            )
         pull = gh.add_pull(
-            head_sha=self._branch_sha(body["head"]) or "",
-            head_ref=body["head"],
+            head_sha=head_sha,
+            head_ref=head,
             base_ref=body["base"],
             title=body["title"],
             body=body.get("body") or "",

@@ -200,3 +200,141 @@ def test_the_significance_level_is_the_rules():
 def test_without_a_comparison_for_the_metric_the_point_delta_decides():
     result = evaluate_gate({**BASE, "log_loss": 0.48}, BASE, RULES, compared(-0.012, 0.005))  # only roc_auc compared
     assert not result.passed and result.reasons[0].startswith("log_loss got worse by 0.01")
+
+
+# Boundaries, directions and exact outputs: each fails when a comparison flips (< to <=), the
+# tolerance moves by EPSILON the wrong way, a metric's direction is inverted or a line changes.
+
+from gitops_ml.gate import EPSILON, MetricCheck, check_metric  # noqa: E402
+from gitops_ml.metric_catalogue import HIGHER_IS_BETTER, check_names  # noqa: E402
+
+
+def test_every_metric_direction():
+    assert HIGHER_IS_BETTER == {
+        "roc_auc": True,
+        "pr_auc": True,
+        "f1": True,
+        "precision": True,
+        "recall": True,
+        "accuracy": True,
+        "log_loss": False,
+        "brier": False,
+        "rmse": False,
+        "mae": False,
+        "r2": True,
+        "model_size_bytes": False,
+        "latency_single_row_ms_p50": False,
+        "latency_single_row_ms_p99": False,
+        "batch_rows_per_second": True,
+    }
+
+
+def test_a_rising_brier_score_fails_and_a_falling_one_passes():
+    rules = {"brier": MetricGate(abs_tolerance=0.003)}
+    assert not evaluate_gate({"brier": 0.25}, {"brier": 0.20}, rules).passed
+    assert evaluate_gate({"brier": 0.15}, {"brier": 0.20}, rules).passed
+
+
+def test_gateable_names_per_task():
+    assert check_names(["roc_auc", "rmse", "rows", "nope"]) == ["nope", "rows"]
+    assert check_names({"roc_auc", "rmse", "brier"}, "classification") == ["rmse"]
+    assert check_names(["roc_auc", "r2", "positive_rate"], "regression") == ["positive_rate", "roc_auc"]
+
+
+def test_values_at_the_floor_and_ceiling_pass_and_just_beyond_fail():
+    floor, ceiling = MetricGate(minimum=0.5), MetricGate(maximum=0.5)
+    assert check_metric("roc_auc", floor, {"roc_auc": 0.5}, {}).passed
+    assert check_metric("roc_auc", floor, {"roc_auc": 0.5 - EPSILON}, {}).passed  # float noise
+    assert check_metric("roc_auc", floor, {"roc_auc": 0.4999}, {}).failures == (
+        "roc_auc 0.4999 is below the floor 0.5",
+    )
+    assert check_metric("log_loss", ceiling, {"log_loss": 0.5}, {}).passed
+    assert check_metric("log_loss", ceiling, {"log_loss": 0.5 + EPSILON}, {}).passed
+    assert check_metric("log_loss", ceiling, {"log_loss": 0.5001}, {}).failures == (
+        "log_loss 0.5001 is above the ceiling 0.5",
+    )
+
+
+def test_worsening_by_exactly_the_tolerance_passes():
+    rule = MetricGate(abs_tolerance=0.25)
+    assert check_metric("roc_auc", rule, {"roc_auc": 0.5}, {"roc_auc": 0.75}) == MetricCheck(
+        "roc_auc", 0.5, 0.75, 0.25, ()
+    )
+    assert check_metric("roc_auc", rule, {"roc_auc": 0.5 - EPSILON / 2}, {"roc_auc": 0.75}).passed
+    worse = check_metric("roc_auc", rule, {"roc_auc": 0.49}, {"roc_auc": 0.75})
+    assert worse.failures == ("roc_auc got worse by 0.26 vs base (0.75 → 0.49, allowed 0.25)",)
+
+
+def test_missing_and_non_finite_checks_keep_the_baseline():
+    rule = MetricGate()
+    assert check_metric("roc_auc", rule, {}, {"roc_auc": 0.7}) == MetricCheck(
+        "roc_auc", None, 0.7, None, ("roc_auc is missing from the metrics",)
+    )
+    assert check_metric("roc_auc", rule, {"roc_auc": "x"}, {"roc_auc": 0.7}) == MetricCheck(
+        "roc_auc", None, 0.7, None, ("roc_auc is not a finite number ('x')",)
+    )
+
+
+def test_markdown_in_full_with_notes_and_every_failure():
+    current = {"roc_auc": 0.6, "log_loss": 0.7, "latency_single_row_ms_p50": 1.0}
+    baseline = {"roc_auc": 0.74, "log_loss": 0.47}
+    assert render_markdown(evaluate_gate(current, baseline, RULES)) == "\n".join(
+        [
+            "**❌ Quality gate failed: roc_auc 0.6 is below the floor 0.65; "
+            "roc_auc got worse by 0.14 vs base (0.74 → 0.6, allowed 0.005); "
+            "log_loss 0.7 is above the ceiling 0.6; "
+            "log_loss got worse by 0.23 vs base (0.47 → 0.7, allowed 0.005)**",
+            "",
+            "> not in the baseline, limits only: latency_single_row_ms_p50",
+            "",
+            "| metric | base | current | Δ | tolerance | result |",
+            "|---|---:|---:|---:|---:|:---:|",
+            "| roc_auc | 0.74 | 0.6 | -0.14 | 0.005 | ❌ |",
+            "| log_loss | 0.47 | 0.7 | +0.23 | 0.005 | ❌ |",
+            "| latency_single_row_ms_p50 | — | 1 | — | — | ✅ |",
+            "",
+        ]
+    )
+
+
+def test_a_pass_without_baseline_names_the_note_in_the_headline():
+    text = render_markdown(evaluate_gate(BASE, None, RULES))
+    assert text.splitlines()[:4] == [
+        "**✅ Quality gate passed (no baseline metrics: checked against absolute limits only)**",
+        "",
+        "> no baseline metrics: checked against absolute limits only",
+        "",
+    ]
+    plain = render_markdown(evaluate_gate(BASE, BASE, RULES))
+    assert plain.splitlines()[:3] == [
+        "**✅ Quality gate passed**",
+        "",
+        "| metric | base | current | Δ | tolerance | result |",
+    ]
+
+
+def test_new_metrics_note_only_names_metrics_present_now_and_absent_before():
+    rules = {"roc_auc": MetricGate(), "pr_auc": MetricGate(), "f1": MetricGate()}
+    result = evaluate_gate({"roc_auc": 0.7, "pr_auc": 0.4}, {"roc_auc": 0.7, "f1": 0.5}, rules)
+    assert result.notes == ("not in the baseline, limits only: pr_auc",)
+    two = evaluate_gate({"roc_auc": 0.7, "pr_auc": 0.4, "f1": 0.5}, {"brier": 0.1}, rules)
+    assert two.notes == ("not in the baseline, limits only: roc_auc, pr_auc, f1",)
+
+
+def test_cli_prints_exactly_what_it_writes_and_reads_a_baseline_file(metrics_repo, capfd):
+    repo, metrics = metrics_repo
+    (repo / "base.json").write_text(json.dumps({**metrics, "roc_auc": metrics["roc_auc"] + 0.05}))
+    assert main(["--baseline", "base.json", "--markdown", "deep/er/gate.md"]) == 1
+    written = (repo / "deep/er/gate.md").read_text()
+    assert "roc_auc got worse" in written
+    assert capfd.readouterr().out == written
+    assert main(["--baseline-rev", "main"]) == 0
+    out = capfd.readouterr().out  # nothing from git leaks into the verdict
+    assert out.startswith("**✅ Quality gate passed**\n") and out.endswith("|\n")
+
+
+def test_cli_writes_the_markdown_again_into_an_existing_directory(metrics_repo):
+    repo, _ = metrics_repo
+    assert main(["--baseline-rev", "main", "--markdown", "build/gate.md"]) == 0
+    assert main(["--baseline-rev", "main", "--markdown", "build/gate.md"]) == 0
+    assert (repo / "build/gate.md").read_text().startswith("**✅ Quality gate passed**")

@@ -175,3 +175,67 @@ def test_an_int_column_with_nulls_passes_as_whole_numbers_and_fails_on_fractions
     as_float = frame.assign(**{column.name: frame[column.name].astype("float64")})
     assert violations(as_float, schema) == set()
     assert violations(_set(as_float, column.name, 1.5), schema) == {(column.name, "whole_numbers")}
+
+
+# Exact violations, details included: each fails when a rule is dropped after another one fires
+# (continue turned into break), a detail is lost, or the examples stop being capped.
+
+from gitops_ml.validation import MAX_EXAMPLES, Violation  # noqa: E402
+
+
+def test_a_table_without_any_target_value_says_so(schema):
+    frame = valid_frame(schema=schema)
+    frame[schema.target] = np.nan if schema.target_column.kind in ("int", "float") else None
+    assert find_violations(frame, schema, MIN_ROWS) == [
+        Violation(schema.target, "has_target", "no row has a target value")
+    ]
+
+
+def test_many_kinds_of_violation_at_once_each_with_its_detail(schema):
+    floats = [c for c in schema.columns if c.kind == "float" and c.name != schema.target]
+    if len(floats) < 2:
+        pytest.skip("needs two float inputs")
+    wrong_type, dropped = floats[0].name, floats[1].name
+    frame = valid_frame(schema=schema)
+    frame = frame.assign(**{wrong_type: frame[wrong_type].astype(str), "undeclared_column": "x"}).drop(columns=dropped)
+    found = {(v.column, v.rule, v.detail) for v in find_violations(frame.head(MIN_ROWS - 1), schema, MIN_ROWS)}
+    assert found == {
+        (dropped, "required", "column is missing"),
+        ("undeclared_column", "no_unexpected_columns", "not declared in schema.yaml"),
+        (wrong_type, "dtype", "expected float, got object"),
+        ("(table)", f"min_rows({MIN_ROWS})", "False"),
+    }
+
+
+def test_leakage_detail(schema):
+    if not schema.leakage:
+        pytest.skip("the schema lists no leakage column")
+    name = schema.leakage[0]
+    (violation,) = find_violations(valid_frame(schema=schema).assign(**{name: 1.0}), schema, MIN_ROWS)
+    assert violation == Violation(
+        name, "no_leakage", "schema.yaml lists it under leakage (known only after the fact); drop it"
+    )
+
+
+def test_null_share_detail(schema):
+    column = pick(schema, "float", nullable=True)
+    frame = valid_frame(1000, schema=schema)
+    frame[column.name] = frame[column.name].astype("float64").fillna(frame[column.name].dropna().iloc[0])
+    frame.loc[frame.index[: int(1000 * column.max_null_fraction) + 1], column.name] = np.nan
+    (violation,) = find_violations(frame, schema, MIN_ROWS)
+    share = (int(1000 * column.max_null_fraction) + 1) / 1000
+    assert violation == Violation(
+        column.name, f"max_null_fraction({column.max_null_fraction})", f"{share:.1%} of rows are null"
+    )
+
+
+@pytest.mark.parametrize("distinct", [MAX_EXAMPLES, MAX_EXAMPLES + 1])
+def test_examples_are_capped_with_an_ellipsis(schema, distinct):
+    column = pick(schema, "float", has_range=True)
+    over = (column.maximum if column.maximum is not None else column.minimum + 1000) + 1
+    frame = valid_frame(schema=schema)
+    for i in range(distinct):
+        frame = _set(frame, column.name, over + i, slice(i, i + 1))
+    (violation,) = find_violations(frame, schema, MIN_ROWS)
+    examples = ", ".join(str(float(over + i)) for i in range(MAX_EXAMPLES))
+    assert violation.detail == f"{distinct} row(s), e.g. {examples}" + (", ..." if distinct > MAX_EXAMPLES else "")

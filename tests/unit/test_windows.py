@@ -96,3 +96,68 @@ def test_a_random_split_has_no_windows_to_move(tmp_path, capsys):
     assert main(["roll", "--params", str(params)]) == 0
     assert params.read_text() == before
     assert "no windows to move" in capsys.readouterr().out
+
+
+# Exact output, explicit steps and every refusal: each fails when a bound moves (< 0 into <= 0),
+# a step loses its months or days, or the table and message change.
+
+from gitops_ml.windows import markdown_table  # noqa: E402
+
+
+def test_cli_with_an_explicit_step_prints_exactly_what_it_writes(tmp_path, capsys):
+    params = write_params(tmp_path, CALENDAR)
+    before = load_params(params).split
+    markdown = tmp_path / "deep" / "er" / "windows.md"
+    assert main(["roll", "--params", str(params), "--months", "2", "--markdown", str(markdown)]) == 0
+    after = load_params(params).split
+    assert after == roll(before, Step(months=2))
+    table = markdown_table(before, after)
+    assert capsys.readouterr().out == f"Moved the split windows 2 month(s) forward in {params}:\n\n{table}"
+    assert markdown.read_text() == table
+    assert main(["roll", "--params", str(params), "--days", "3", "--markdown", str(markdown)]) == 0  # dir exists
+    assert load_params(params).split == roll(after, Step(days=3))
+    assert capsys.readouterr().out.startswith("Moved the split windows 3 day(s) forward in ")
+
+
+@pytest.mark.parametrize("option", [["--months", "0"], ["--days", "0"], ["--months", "-1"], ["--days", "-2"]])
+def test_every_step_below_one_is_refused(tmp_path, capsys, option):
+    params = write_params(tmp_path, CALENDAR)
+    before = params.read_text()
+    assert main(["roll", "--params", str(params), *option]) == 2
+    assert capsys.readouterr().err == f"windows: --months/--days must be at least 1, got {option[1]}\n"
+    assert params.read_text() == before
+
+
+def test_a_roll_into_an_invalid_file_is_refused_naming_it(tmp_path, capsys):
+    params = write_params(tmp_path, CALENDAR)
+    params.write_text(params.read_text().replace("train:", "train:\n    bogus: 1", 1))
+    assert main(["roll", "--params", str(params)]) == 2
+    assert str(params) in capsys.readouterr().err
+
+
+def test_the_markdown_table_in_full(tmp_path):
+    before = load_params(write_params(tmp_path, CALENDAR)).split
+    assert markdown_table(before, roll(before, Step(months=1))) == (
+        "| Window | Before | After |\n"
+        "| --- | --- | --- |\n"
+        "| train | 2013-01-01 → 2013-07-01 | 2013-02-01 → 2013-08-01 |\n"
+        "| test | 2013-07-01 → 2013-10-01 | 2013-08-01 → 2013-11-01 |\n"
+        "| reference | 2013-04-01 → 2013-07-01 | 2013-05-01 → 2013-08-01 |\n"
+        "| production | 2013-10-01 → 2014-01-01 | 2013-11-01 → 2014-02-01 |\n"
+    )
+
+
+def test_steps_of_one_month_and_one_day_and_their_names(tmp_path):
+    month = {**CALENDAR, "production": {"start": "2013-10-01", "end": "2013-11-01"}}
+    assert default_step(load_params(write_params(tmp_path, month)).split) == Step(months=1)
+    day = {**DAYS, "production": {"start": "2024-01-24", "end": "2024-01-25"}}
+    assert default_step(load_params(write_params(tmp_path, day)).split) == Step(days=1)
+    assert (str(Step(months=2)), str(Step(days=5))) == ("2 month(s)", "5 day(s)")
+
+
+def test_a_random_split_has_no_default_step(tmp_path):
+    raw = yaml.safe_load((ROOT / "params.yaml").read_text())
+    raw["split"] = {"by": "random", "fractions": {"train": 0.7, "test": 0.15, "production": 0.15}}
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(raw))
+    with pytest.raises(ValueError, match=r"^the split has no production window \(split.by: random\): nothing to roll$"):
+        default_step(load_params(tmp_path / "params.yaml").split)
