@@ -57,7 +57,8 @@ def main() -> None:
 
     rows, _ = scored_rows.read(paths.PREDICTIONS)
     rng = np.random.default_rng(0)
-    other = Predictions(rows.target, np.clip(rows.score + rng.normal(scale=0.01, size=len(rows.score)), 0, 1), rows.label)
+    perturbed = np.clip(rows.score + rng.normal(scale=0.01, size=len(rows.score)), 0, 1)
+    other = Predictions(rows.target, perturbed, rows.label)
     task = "classification" if rows.label is not None else "regression"
     paired = [
         timed(lambda: paired_differences(task, other, rows, settings.level, settings.resamples, settings.seed))
@@ -67,7 +68,7 @@ def main() -> None:
     with_s, without_s = statistics.median(timings["with"]), statistics.median(timings["without"])
     print(f"load: {os.getloadavg()[0]:.2f} (1 min); test rows: {len(rows.target):,}; resamples: {settings.resamples}")
     print()
-    print("| measure | seconds (median of %d) |" % args.repeats)
+    print(f"| measure | seconds (median of {args.repeats}) |")
     print("|---|---:|")
     print(f"| evaluate stage, without intervals | {without_s:.1f} |")
     print(f"| evaluate stage, with intervals | {with_s:.1f} |")
