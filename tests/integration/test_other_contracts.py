@@ -166,6 +166,10 @@ def test_the_report_speaks_the_task(workspace, name):
     report = (workspace / "build/report/report.md").read_text()
     primary = "ROC AUC" if schema.task == "classification" else "RMSE"
     assert primary in report and schema.target in report
+    # Intervals for the task's metrics, and a paired comparison: HEAD~1's scored rows are in the DVC cache.
+    metrics = read(workspace, "reports/metrics.json")
+    assert set(metrics["intervals"]) == {"level", *QUALITY[schema.task]}
+    assert "In brackets: the 95% interval" in report and "Δ intervals are paired" in report
     assert not {"flight", "delay", "carrier"} & set(report.lower().split())
     if schema.task == "regression":
         assert "ROC" not in report and "onfusion" not in report
