@@ -45,6 +45,16 @@ class GitHubError(RuntimeError):
         self.status, self.message = status, message
 
 
+def error_message(body: dict) -> str:
+    """GitHub's message, with the why of a 422 ("Validation Failed: A pull request already exists...")."""
+    reasons = [
+        str(item.get("message") or " ".join(str(item.get(k)) for k in ("field", "code") if item.get(k)))
+        for item in body.get("errors") or []
+        if isinstance(item, dict)
+    ]
+    return ": ".join(part for part in (body.get("message", ""), "; ".join(r for r in reasons if r)) if part)
+
+
 def pull_request_refused(status: int, message: str) -> bool:
     """True when GitHub refused to open a pull request because of the Actions setting."""
     return status == 403 and (PR_REFUSED_MESSAGE.lower() in message.lower() or "pull request" in message.lower())
@@ -92,8 +102,8 @@ class Client:
             response = urllib.request.urlopen(request, timeout=30)
         except urllib.error.HTTPError as error:
             text = error.read().decode(errors="replace")
-            with contextlib.suppress(ValueError, AttributeError):
-                text = json.loads(text).get("message", text)
+            with contextlib.suppress(ValueError, AttributeError, TypeError):
+                text = error_message(json.loads(text)) or text
             raise GitHubError(error.code, text[:500], f"{method} {url}") from None
         with response:
             payload = response.read()

@@ -91,6 +91,10 @@ def test_invalid_pull_requests_are_refused_with_githubs_422(fake):
     again = create(f"{fake.owner}:feature")
     assert again.status_code == 422
     assert again.json()["errors"][0]["message"] == "A pull request already exists for owner:feature."
-    with pytest.raises(gh.GitHubError) as raised:  # the client reports the status
+    with pytest.raises(gh.GitHubError) as raised:  # the client reports the status and GitHub's why
         client(fake).create_pull("feature", "main", "t", "b")
     assert raised.value.status == 422
+    assert raised.value.message == "Validation Failed: A pull request already exists for owner:feature."
+    with pytest.raises(gh.GitHubError) as raised:
+        client(fake).create_pull("nowhere", "main", "t", "b")
+    assert raised.value.message == "Validation Failed: head invalid"
