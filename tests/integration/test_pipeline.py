@@ -43,7 +43,12 @@ def read(repo, path):
 def test_every_stage_ran_and_outputs_are_sane(reproduced_repo):
     repo = reproduced_repo
     metrics = read(repo, "reports/metrics.json")
-    assert set(metrics) == {metric.name for metric in for_task(SCHEMA.task)}
+    assert set(metrics) == {metric.name for metric in for_task(SCHEMA.task)} | {"intervals"}
+    intervals = metrics["intervals"]
+    assert set(intervals) == {"level", *QUALITY_BY_TASK[SCHEMA.task]} and intervals["level"] == 0.95
+    for name in QUALITY_BY_TASK[SCHEMA.task]:
+        assert intervals[name]["low"] <= metrics[name] <= intervals[name]["high"], name
+    assert (repo / "reports/predictions.parquet").is_file()
     assert learned(metrics), metrics
     assert metrics["model_size_bytes"] == (repo / "models/model.joblib").stat().st_size
     assert metrics["latency_single_row_ms_p50"] > 0 and metrics["batch_rows_per_second"] > 0

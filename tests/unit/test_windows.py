@@ -139,7 +139,7 @@ def test_the_markdown_table_in_full(tmp_path):
     before = load_params(write_params(tmp_path, CALENDAR)).split
     assert markdown_table(before, roll(before, Step(months=1))) == (
         "| Window | Before | After |\n"
-        "| --- | --- | --- |\n"
+        "|---|---|---|\n"
         "| train | 2013-01-01 → 2013-07-01 | 2013-02-01 → 2013-08-01 |\n"
         "| test | 2013-07-01 → 2013-10-01 | 2013-08-01 → 2013-11-01 |\n"
         "| reference | 2013-04-01 → 2013-07-01 | 2013-05-01 → 2013-08-01 |\n"
