@@ -29,6 +29,7 @@ from gitops_ml.uncertainty import (
     Predictions,
     benjamini_hochberg,
     change_verdict,
+    interval_in,
     paired_differences,
     primary_difference,
     unpaired,
@@ -74,12 +75,6 @@ class Side:
 def same_rows(pr: Predictions, base: Predictions) -> bool:
     """Both revisions scored the same test rows in the same order (the targets agree row by row)."""
     return len(pr.target) == len(base.target) and bool(np.array_equal(pr.target, base.target, equal_nan=True))
-
-
-def _interval(metrics: Mapping, name: str) -> Mapping:
-    block = metrics.get("intervals")
-    found = block.get(name) if isinstance(block, Mapping) else None
-    return found if isinstance(found, Mapping) else {}
 
 
 def _independent(
@@ -148,7 +143,7 @@ def compare(
     differences = {}
     for name in QUALITY[task]:
         found = _independent(
-            name, pr.metrics, base.metrics, _interval(pr.metrics, name), _interval(base.metrics, name), level
+            name, pr.metrics, base.metrics, interval_in(pr.metrics, name), interval_in(base.metrics, name), level
         )
         if found is not None:
             differences[name] = found

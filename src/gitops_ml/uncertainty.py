@@ -337,6 +337,13 @@ def intervals_dict(intervals: Mapping[str, Interval], level: float) -> dict:
     return {"level": level, **{name: interval.as_dict() for name, interval in intervals.items()}}
 
 
+def interval_in(metrics: object, name: str) -> Mapping:
+    """A metric's entry in that block ({low, high, se, method}); empty when a file has none."""
+    block = metrics.get("intervals") if isinstance(metrics, Mapping) else None
+    found = block.get(name) if isinstance(block, Mapping) else None
+    return found if isinstance(found, Mapping) else {}
+
+
 def primary_interval(task: str, model: Predictions, level: float, resamples: int, seed: int) -> Interval | None:
     """The interval of the task's primary metric alone (ROC AUC or RMSE): cheap enough per slice."""
     if task == "classification":

@@ -8,14 +8,9 @@ from gitops_ml.config import MetricGate
 from gitops_ml.gate import MetricCheck
 from gitops_ml.markdown import MISSING, as_number, number, signed, signed_interval, signed_size_in_bytes, size_in_bytes
 from gitops_ml.metric_catalogue import BY_NAME, CONTEXT_METRICS, HIGHER_IS_BETTER, PRIMARY, TARGET_UNITS
-from gitops_ml.report.inputs import as_mapping
 from gitops_ml.uncertainty import Difference
 
 VERDICT_MARK = {"better": "🟢 better", "worse": "🔴 worse", "no significant change": "⚪ no significant change"}
-
-
-def interval_of(metrics: object, name: str) -> Mapping:
-    return as_mapping(as_mapping(as_mapping(metrics).get("intervals")).get(name))
 
 
 def with_interval(value: object, interval: Mapping, unit: str = "") -> str:

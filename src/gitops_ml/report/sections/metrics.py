@@ -14,7 +14,6 @@ from gitops_ml.report.cells import (
     change_with_interval,
     direction_marker,
     gate_cell,
-    interval_of,
     metric_label,
     metric_unit,
     value_cell,
@@ -22,6 +21,7 @@ from gitops_ml.report.cells import (
 )
 from gitops_ml.report.deltas import metric_delta
 from gitops_ml.report.inputs import ReportInputs, as_mapping
+from gitops_ml.uncertainty import interval_in
 
 
 def intervals_note(inputs: ReportInputs) -> str | None:
@@ -87,7 +87,7 @@ def metrics_table(inputs: ReportInputs, serving: bool) -> str:
         delta = metric_delta(pr.get(name), base.get(name))
         gate = gate_cell(inputs.rules.get(name), checks.get(name), unit)
         cells = [metric_label(name), code(name)]
-        pr_cell = with_interval(pr.get(name), interval_of(pr, name), unit)
+        pr_cell = with_interval(pr.get(name), interval_in(pr, name), unit)
         if has_base:
             change, verdict = change_cells(inputs, name, delta, unit)
             cells += [
