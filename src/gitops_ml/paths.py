@@ -17,6 +17,7 @@ def split_file(name: str) -> Path:
 
 MODEL = Path("models/model.joblib")
 MODEL_CARD = Path("models/model.json")
+COMPILED = Path("models/compiled")  # the model's trees as native code (compiled_trees.py)
 
 METRICS = Path("reports/metrics.json")
 SLICES = Path("reports/slices.json")

@@ -1,7 +1,8 @@
 """The served model: the pipeline's fitted model and its card, and scoring validated records.
 
 A BentoML model in the store holds the two files the train stage writes (``model.joblib``,
-``model.json``). Scoring runs the fitted pipeline compiled to numpy (``array_pipeline``), whose
+``model.json``) and the compile stage's ``compiled/`` (the trees as native code, when there are
+any). Scoring runs the fitted pipeline on numpy (``array_pipeline``), whose
 predictions equal the pipeline's; a pipeline it cannot compile is scored as fitted, on the same
 DataFrame the pipeline sees (the schema's inputs with the training dtypes). The evaluate stage
 times ``predictor`` too, so its latency metrics are the service's.
@@ -19,14 +20,17 @@ import joblib
 import numpy as np
 import pandas as pd
 
+from gitops_ml import compiled_trees
 from gitops_ml.array_pipeline import ArrayPipeline, Unsupported
 from gitops_ml.model_card import ModelCard
 from gitops_ml.schema import Schema
 
 MODEL_FILE = "model.joblib"
 CARD_FILE = "model.json"
+COMPILED_DIR = "compiled"  # the compile stage's output, packed beside the model (compiled_trees)
 
 Columns = Mapping[str, Sequence[Any]]
+Trees = Callable[[np.ndarray], np.ndarray]
 
 
 def records_frame(columns: Columns, schema: Schema) -> pd.DataFrame:
@@ -48,11 +52,12 @@ def column_values(frame: pd.DataFrame, schema: Schema) -> dict[str, list[Any]]:
     return {name: frame[name].tolist() for name in schema.input_names()}
 
 
-def predictor(pipeline: Any, schema: Schema) -> Callable[[Columns], np.ndarray]:
+def predictor(pipeline: Any, schema: Schema, trees: Trees | None = None) -> Callable[[Columns], np.ndarray]:
     """Column-wise values -> the positive class's probability (classification) or the predicted
-    number (regression): the compiled pipeline, else the pipeline as fitted."""
+    number (regression): the pipeline on numpy, walking its trees with ``trees`` when given (the
+    compiled ones, ``compiled_trees.load``); else the pipeline as fitted."""
     try:
-        return ArrayPipeline.compile(pipeline).predict
+        return ArrayPipeline.compile(pipeline, trees).predict
     except Unsupported as reason:
         warnings.warn(f"scoring the pipeline as fitted (slower): {reason}", stacklevel=2)
 
@@ -79,7 +84,8 @@ class ServedModel:
             raise ValueError(
                 f"model {version} was trained on inputs {card.inputs}; schema.yaml declares {schema.input_names()}"
             )
-        return cls(card, version, predictor(joblib.load(directory / MODEL_FILE), schema))
+        trees = compiled_trees.load(directory / COMPILED_DIR, directory / MODEL_FILE)
+        return cls(card, version, predictor(joblib.load(directory / MODEL_FILE), schema, trees))
 
     def labels(self, probabilities: np.ndarray) -> list[Any]:
         # The evaluate stage's cut (metrics.classification_metrics): positive at or above the threshold.

@@ -30,6 +30,7 @@ def test_each_stage_tracks_its_params_section():
         "source": ["data.source", "data.options"],
         "ingest": ["data"],
         "train": ["project", "train"],
+        "compile": None,  # nothing to set: it compiles what train fitted
     }
     assert {name: stage.get("params") for name, stage in DVC["stages"].items()} == sections
 
@@ -45,6 +46,7 @@ def test_declared_outputs_are_the_paths_the_code_writes():
         paths.SPLIT_SUMMARY,
         paths.MODEL,
         paths.MODEL_CARD,
+        paths.COMPILED,
         paths.METRICS,
         paths.SLICES,
         paths.PREDICTIONS,

@@ -3,8 +3,10 @@
     python -m gitops_ml.deploy.import_model                         # the pipeline's models/ output
     python -m gitops_ml.deploy.import_model --from-mlflow URI       # e.g. models:/<project>@champion
 
-The stored model is named after params.yaml ``project.name``. It holds ``model.joblib`` and
-``model.json`` (the card: task, labels, threshold, inputs, MLflow run) and carries labels: git
+The stored model is named after params.yaml ``project.name``. It holds ``model.joblib``,
+``model.json`` (the card: task, labels, threshold, inputs, MLflow run) and ``compiled/`` (the
+trees as native code, ``compiled_trees``: the compile stage's, or compiled here for a model
+from MLflow) and carries labels: git
 commit, MLflow run id and the gated metrics of reports/metrics.json.
 Its version is the first 16 hex digits of the model file's MD5 (the hash dvc.lock records), so
 importing the same model twice is a no-op and a prediction's ``model_version`` leads back to the
@@ -21,13 +23,15 @@ import tempfile
 from pathlib import Path
 from typing import Any, cast
 
-from gitops_ml import paths, tracking
+import joblib
+
+from gitops_ml import compiled_trees, paths, tracking
 from gitops_ml.config import load_params
 from gitops_ml.deploy import DeployError, cli
 from gitops_ml.io import read_json, write_with
 from gitops_ml.model_card import ModelCard
 from gitops_ml.schema import Task, load_schema
-from gitops_ml.scoring import CARD_FILE, MODEL_FILE
+from gitops_ml.scoring import CARD_FILE, COMPILED_DIR, MODEL_FILE
 
 VERSION_DIGITS = 16
 
@@ -69,8 +73,12 @@ def store_metadata(card: ModelCard, metrics: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def store_model(model_file: Path, card: ModelCard, metrics: dict[str, Any], commit: str) -> str:
-    """Create ``<project>:<version>`` in the store (or find it there); returns the tag."""
+def store_model(
+    model_file: Path, card: ModelCard, metrics: dict[str, Any], commit: str, compiled: Path | None = None
+) -> str:
+    """Create ``<project>:<version>`` in the store (or find it there); returns the tag. The model's
+    compiled trees go with it: ``compiled`` (the compile stage's output) when it was built from
+    this model file, else compiled here."""
     import bentoml
     from bentoml.exceptions import NotFound
 
@@ -85,6 +93,10 @@ def store_model(model_file: Path, card: ModelCard, metrics: dict[str, Any], comm
     ) as model:
         shutil.copyfile(model_file, model.path_of(MODEL_FILE))
         write_with(model.path_of(CARD_FILE), lambda tmp: tmp.write_text(card.to_json()))
+        if compiled is not None and compiled_trees.built_from(compiled, model_file):
+            shutil.copytree(compiled, model.path_of(COMPILED_DIR))
+        else:
+            compiled_trees.compile_to(joblib.load(model_file), model_file, Path(model.path_of(COMPILED_DIR)))
     return tag
 
 
@@ -102,12 +114,11 @@ def import_from_pipeline(model_file: Path = paths.MODEL, card_file: Path = paths
             f"{card_file} belongs to project {card.project!r}, params.yaml names {project!r}: run `make run`"
         )
     metrics = read_json(paths.METRICS) if paths.METRICS.exists() else {}
-    return store_model(model_file, card, metrics, tracking.git_commit())
+    return store_model(model_file, card, metrics, tracking.git_commit(), paths.COMPILED)
 
 
 def import_from_mlflow(model_uri: str) -> str:
     """A model logged by the train stage, from the configured MLflow store or registry."""
-    import joblib
     import mlflow
 
     mlflow.set_tracking_uri(tracking.tracking_uri())

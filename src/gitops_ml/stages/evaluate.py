@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from sklearn.inspection import permutation_importance
 
-from gitops_ml import paths, scored_rows, tracking
+from gitops_ml import compiled_trees, paths, scored_rows, tracking
 from gitops_ml.config import Params
 from gitops_ml.features import add_time_features, model_inputs
 from gitops_ml.io import read_parquet, write_json, write_parquet
@@ -45,9 +45,10 @@ BATCH_ROWS = 1000
 
 
 def serving_metrics(model, inputs: pd.DataFrame, repeats: int, schema: Schema) -> dict[str, float]:
-    """Model size and latency of a prediction on the path the service runs (scoring.predictor, from
-    column-wise values as a validated request holds them): one row at a time, and 1000-row batches."""
-    predict_columns = predictor(model, schema)
+    """Model size and latency of a prediction on the path the service runs (scoring.predictor with
+    the compiled trees, from column-wise values as a validated request holds them): one row at a
+    time, and 1000-row batches."""
+    predict_columns = predictor(model, schema, compiled_trees.load(paths.COMPILED, paths.MODEL))
     row = column_values(inputs.head(1), schema)
     timings = []
     for _ in range(repeats):
