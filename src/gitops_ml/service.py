@@ -43,6 +43,9 @@ from gitops_ml.scoring import ServedModel
 # A full batch is ~300 kB of JSON; anything far larger is refused before it is parsed.
 MAX_BODY_BYTES = 2 * 1024 * 1024
 MAX_BATCH_LATENCY_MS = 10_000  # beyond this the batcher sheds load (503) rather than queue forever
+# Scoring requests one worker serves at once; more get a 503 at once (LoadShedder). A closed loop of
+# 32 clients is never shed, 128 are in part (docs/benchmarks.md, "Serving").
+MAX_IN_FLIGHT = 32
 
 PROJECT = load_params().project
 SCHEMA = load_schema()
@@ -189,6 +192,33 @@ class RequestGuard:
         await JSONResponse({"error": message}, status_code=status)(scope, receive, send)
 
 
+class LoadShedder:
+    """Answer 503 (with ``Retry-After``) to a scoring request that finds ``max_in_flight`` already
+    being served by this worker, instead of queueing it behind them until it times out.
+
+    BentoML's own ``traffic.max_concurrency`` answers 429, which tells a client that *it* sent too
+    much; an overloaded server is a 503, which load balancers and retrying clients treat as such.
+    Health and metrics routes (GET) are never shed."""
+
+    def __init__(self, app: Any, max_in_flight: int) -> None:
+        self.app = app
+        self.max_in_flight = max_in_flight
+        self.in_flight = 0  # one event loop per worker: no lock needed
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or scope["method"] != "POST":
+            return await self.app(scope, receive, send)
+        if self.in_flight >= self.max_in_flight:
+            answer = JSONResponse({"error": "overloaded: retry later"}, status_code=503, headers={"Retry-After": "1"})
+            return await answer(scope, receive, send)
+        self.in_flight += 1
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.in_flight -= 1
+
+
 # @bentoml.service made ModelService a bentoml Service (which has add_asgi_middleware); mypy ignores what a
 # class decorator returns and still sees the plain class.
+ModelService.add_asgi_middleware(LoadShedder, max_in_flight=MAX_IN_FLIGHT)  # type: ignore[attr-defined]
 ModelService.add_asgi_middleware(RequestGuard, max_body_bytes=MAX_BODY_BYTES)  # type: ignore[attr-defined]

@@ -6,11 +6,14 @@ logged for the drift check. Fields are picked from the schema by kind, never by 
 from __future__ import annotations
 
 import json
+import shutil
+from pathlib import Path
 
 import joblib
 import numpy as np
 import pytest
 
+from gitops_ml import compiled_trees
 from gitops_ml.deploy.import_model import store_model
 from gitops_ml.features import model_inputs
 from gitops_ml.model import predict
@@ -249,3 +252,70 @@ def test_malformed_columnar_bodies_get_4xx(client):
         response = client.post("/predict_columns", json=body)
         assert response.status_code == 400, (body, response.text)
     assert client.post("/predict_columns", json={"columns": as_columns([example_record()])}).status_code == 200
+
+
+def test_the_stored_model_carries_its_compiled_trees(client, small_model):
+    """store_model packs compiled/ beside the model (compiled here: small_model has no compile
+    stage output), and the service walks the trees with it."""
+    import bentoml
+
+    from gitops_ml.scoring import COMPILED_DIR, ServedModel
+    from gitops_ml.service import PROJECT
+
+    stored = bentoml.models.get(f"{PROJECT.name}:latest")
+    info = json.loads(Path(stored.path_of(COMPILED_DIR), "compiled.json").read_text())
+    if shutil.which("gcc") is None:
+        assert info["compiled"] is False and "no C compiler" in info["reason"]
+        return
+    assert info["compiled"] is True
+    assert compiled_trees.built_from(Path(stored.path_of(COMPILED_DIR)), small_model / "model.joblib")
+    served = ServedModel.load(stored.path, str(stored.tag), SCHEMA)  # as ModelService loads it
+    assert served.predict.__self__.score.__module__ == compiled_trees.__name__
+
+
+def test_load_beyond_the_limit_is_shed_with_503_and_recovers():
+    """LoadShedder around an app that holds every request until released: the requests beyond
+    max_in_flight get a 503 with Retry-After at once, the held ones finish, and the next request
+    is served again. GETs (health checks) are never shed."""
+    import anyio
+    import httpx
+
+    from gitops_ml.service import LoadShedder
+
+    release, started = anyio.Event(), []
+
+    async def held(scope, receive, send):
+        started.append(scope["path"])
+        if scope["method"] == "POST":
+            await release.wait()
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"{}"})
+
+    shedder = LoadShedder(held, max_in_flight=3)
+    answers: list[httpx.Response] = []
+
+    async def overload() -> tuple[list[httpx.Response], httpx.Response, httpx.Response]:
+        transport = httpx.ASGITransport(app=shedder)
+        async with httpx.AsyncClient(transport=transport, base_url="http://service") as http:
+
+            async def post() -> None:
+                answers.append(await http.post("/predict", json={}))
+
+            async with anyio.create_task_group() as group:
+                for _ in range(3):
+                    group.start_soon(post)
+                while shedder.in_flight < 3:
+                    await anyio.sleep(0.01)
+                shed = [await http.post("/predict", json={}) for _ in range(2)]
+                health = await http.get("/livez")
+                release.set()
+            return shed, health, await http.post("/predict", json={})
+
+    shed, health, after = anyio.run(overload)
+
+    assert [r.status_code for r in shed] == [503, 503]
+    assert shed[0].headers["retry-after"] == "1" and "overloaded" in shed[0].json()["error"]
+    assert health.status_code == 200
+    assert [r.status_code for r in answers] == [200, 200, 200]
+    assert after.status_code == 200 and shedder.in_flight == 0
+    assert started.count("/predict") == 4  # the shed requests never reached the app
