@@ -1,7 +1,7 @@
 """Serving benchmark: the BentoML service vs `mlflow models serve` vs a bare ASGI app, same model.
 
     .venv/bin/python benchmarks/serving.py [--seconds 10] [--soak-seconds 300] [--overload-seconds 60]
-        [--out build/bench]
+        [--profile-seconds 20] [--out build/bench]
 
 Needs `make run` (models/, data/split/test.parquet) and `make bento` (the Bento in ./.bentoml).
 First, in this process: one row and 1000-row batches scored by the pipeline as fitted (a
@@ -19,7 +19,9 @@ for ``--seconds`` each, after a warm-up. The three servers score the same fitted
 * asgi:     a minimal Starlette app under uvicorn (1 process) calling predict_proba on a
             DataFrame of the request's records: no validation, no logging, no batching
 
-Then a soak: the Bento at concurrency 32 with single records for ``--soak-seconds``, counting
+Then a profile: single records at concurrency 1 for ``--profile-seconds`` while py-spy samples the
+Bento's processes, CPU time per request by part (``PROFILE_PARTS``). Then a soak: the Bento at
+concurrency 32 with single records for ``--soak-seconds``, counting
 errors and the RSS of the whole server process tree at the start and the end; then an overload:
 concurrency 128 for ``--overload-seconds``, counting answers by status (503 = shed), and one
 request after it (recovered?).
@@ -154,6 +156,54 @@ async def closed_loop(url: str, bodies: list[bytes], concurrency: int, seconds: 
     }
 
 
+# Where a single record's CPU time goes in the service, by the innermost frame that names a part
+# (first match wins; py-spy's raw frames read "function (path:line)").
+PROFILE_PARTS = {
+    "model (features, compiled trees)": ("gitops_ml/array_pipeline.py", "gitops_ml/compiled_trees.py", "tl2cgen/"),
+    "inference log": ("gitops_ml/monitor.py", "gitops_ml/inference_log.py", "bentoml/_internal/monitoring"),
+    "request model (pydantic)": ("pydantic", "gitops_ml/request_models.py"),
+    "batcher (CorkDispatcher)": ("bentoml/_internal/marshal/dispatcher.py",),
+    "JSON": ("json/", "orjson"),
+    "threads (anyio to_thread)": ("anyio/to_thread.py", "threading.py"),
+    "BentoML service layer": ("_bentoml_impl/", "_bentoml_sdk/", "bentoml/"),
+    "HTTP: uvicorn, starlette": ("uvicorn/", "starlette/", "h11/", "httptools"),
+    "event loop": ("asyncio/", "selectors.py", "uvloop"),
+}
+
+
+def profile(url: str, pid: int, bodies: list[bytes], seconds: float, out: Path) -> dict:
+    """CPU time per single-record request by part: py-spy samples every process of the server
+    (100 Hz, idle time excluded) while one client sends records back to back."""
+    import shutil
+
+    spy = shutil.which("py-spy", path=str(BIN)) or shutil.which("py-spy")
+    if spy is None:
+        return {}
+    raw = out / "profile.txt"
+    command = [spy, "record", "--pid", str(pid), "--subprocesses", "--rate", "100", "--format", "raw",
+               "--duration", str(int(seconds)), "--output", str(raw), "--nonblocking"]  # fmt: skip
+    sampler = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(1)  # py-spy attaches to each process first
+    load = asyncio.run(closed_loop(url, bodies, 1, seconds - 2))
+    sampler.wait(timeout=seconds + 60)
+    parts: Counter[str] = Counter()
+    for line in raw.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        frames = stack.split(";")
+        part = next(
+            (
+                name
+                for frame in reversed(frames)
+                for name, marks in PROFILE_PARTS.items()
+                if any(m in frame for m in marks)
+            ),
+            "other",
+        )
+        parts[part] += int(count)
+    cpu_ms = {part: samples * 10 / load["requests"] for part, samples in parts.most_common()}  # 100 Hz: 10 ms each
+    return {"requests": load["requests"], "p50_ms": load["p50_ms"], "cpu_ms_per_request": cpu_ms}
+
+
 def as_columns(chunk: list[dict]) -> dict[str, list]:
     return {name: [record[name] for record in chunk] for name in chunk[0]}
 
@@ -179,17 +229,21 @@ def in_process(frame: pd.DataFrame, repeats: int = 300) -> list[dict]:
     """One row and 1000-row batches: the pipeline as fitted on a DataFrame vs the served path."""
     import joblib
 
+    from gitops_ml import compiled_trees
     from gitops_ml.model import predict
     from gitops_ml.scoring import column_values, predictor
 
     schema = load_schema(ROOT / "schema.yaml")
     model = joblib.load(ROOT / paths.MODEL)
     inputs = frame[schema.input_names()]
-    served = predictor(model, schema)
+    trees = compiled_trees.load(ROOT / paths.COMPILED, ROOT / paths.MODEL)
+    columns = lambda rows: column_values(rows, schema)  # noqa: E731
     paths_under_test = {
         "pipeline (DataFrame)": (lambda rows: predict(model, rows, schema.task), lambda rows: rows),
-        "served (scoring.predictor)": (served, lambda rows: column_values(rows, schema)),
+        "numpy, trees walked by Treelite/scikit-learn": (predictor(model, schema), columns),
     }
+    if trees is not None:
+        paths_under_test["served: numpy, compiled trees"] = (predictor(model, schema, trees), columns)
     results = []
     for name, (score, shape) in paths_under_test.items():
         row, batch = shape(inputs.head(1)), shape(inputs.head(BATCH_ROWS))
@@ -251,6 +305,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--soak-seconds", type=float, default=300)
     parser.add_argument("--overload-seconds", type=float, default=60)
+    parser.add_argument("--profile-seconds", type=float, default=20)
     parser.add_argument("--out", type=Path, default=ROOT / "build/bench")
     parser.add_argument("--servers", default="bentoml,mlflow,asgi")
     args = parser.parse_args()
@@ -268,6 +323,7 @@ def main() -> None:
     results: list[dict] = []
     soak: dict = {}
     overload: dict = {}
+    profiled: dict = {}
     for name in [name for name in args.servers.split(",") if name]:  # --servers "": in-process only
         port = free_port()
         url = f"http://127.0.0.1:{port}"
@@ -297,6 +353,10 @@ def main() -> None:
             else:
                 wait_http_post(url + routes["single"], bodies_for("single", name, records)[0])
             results += run_suite(name, url, routes, records, args.seconds)
+            if name == "bentoml" and args.profile_seconds > 0:
+                profiled = profile(url + "/predict", process.pid, bodies_for("single", name, records),
+                                   args.profile_seconds, args.out)  # fmt: skip
+                print("profile", json.dumps(profiled), flush=True)
             if name == "bentoml" and args.soak_seconds > 0:
                 bodies = bodies_for("single", name, records)
                 rss_start = tree_rss(process.pid)
@@ -317,11 +377,12 @@ def main() -> None:
         "results": results,
         "soak": soak,
         "overload": overload,
+        "profile": profiled,
         "load_average": os.getloadavg(),
         "cpus": os.cpu_count(),
     }
     (args.out / "results.json").write_text(json.dumps(report, indent=1))
-    print(markdown(inprocess, results, soak, overload))
+    print(markdown(inprocess, results, soak, overload, profiled))
 
 
 def wait_http_post(url: str, body: bytes, timeout: float = 120) -> None:
@@ -335,7 +396,7 @@ def wait_http_post(url: str, body: bytes, timeout: float = 120) -> None:
     raise RuntimeError(f"{url} not up")
 
 
-def markdown(inprocess: list[dict], results: list[dict], soak: dict, overload: dict) -> str:
+def markdown(inprocess: list[dict], results: list[dict], soak: dict, overload: dict, profiled: dict) -> str:
     lines = ["| in-process path | one row p50 ms | one row p99 ms | 1000-row batch rows/s |", "|---|---|---|---|"]
     lines += [
         f"| {r['path']} | {r['single_p50_ms']:.3f} | {r['single_p99_ms']:.3f} | {r['batch_rows_per_s']:.0f} |"
@@ -363,6 +424,15 @@ def markdown(inprocess: list[dict], results: list[dict], soak: dict, overload: d
             f"{overload['requests'] / overload['requests_per_s']:.0f} s, answers by status {overload['statuses']}, "
             f"p99 {overload['p99_ms']:.1f} ms; the next request answered {overload['status_after']}"
         )
+    if profiled:
+        total = sum(profiled["cpu_ms_per_request"].values())
+        lines += [
+            f"\nProfile of single records at c=1 ({profiled['requests']} requests, p50 {profiled['p50_ms']:.2f} ms; "
+            f"CPU {total:.2f} ms per request in the server's processes):\n",
+            "| part | CPU ms per request | share |",
+            "|---|---|---|",
+        ]
+        lines += [f"| {part} | {ms:.3f} | {ms / total:.0%} |" for part, ms in profiled["cpu_ms_per_request"].items()]
     lines += ["", "| ratio to mlflow, c=8 | requests/s | rows/s |", "|---|---|---|"]
     at8 = {(r["server"], r["kind"]): r for r in results if r["concurrency"] == 8}
     for kind in ("single", "batch", "columns"):
