@@ -13,10 +13,12 @@ answered column by column: the cheapest shape to parse, validate, score and answ
 BentoML's ``/livez``, ``/readyz`` (200 once the model is loaded) and ``/metrics``. Batch answers
 are serialised with orjson rather than one pydantic model per record.
 
-Adaptive batching: concurrent single-record requests are merged into one model call by
-BentoML's own batching engine (``CorkDispatcher``, what ``@bentoml.api(batchable=True)`` runs
-on), in the worker that received them. A gradient-boosted model's cost is mostly per call, not
-per row, so this is what makes single-record traffic cheap. BentoML's public route to the same
+Single records: a model whose call costs less than ``INLINE_SCORING_MS`` (compiled trees, the
+linear model; measured at start-up on the schema's example record) scores each record in its
+request's event loop. A slower one has concurrent single-record requests merged into one model
+call by BentoML's own batching engine (``CorkDispatcher``, what ``@bentoml.api(batchable=True)``
+runs on), in the worker that received them: a tree model walked in Python costs mostly per call,
+not per row, so merging is what makes its single-record traffic cheap. BentoML's public route to the same
 engine, a batchable API on a second service, costs an HTTP hop per request and, under load
 (concurrency 8), failed requests with connection resets between the two services
 (docs/benchmarks.md, "Serving").
@@ -24,6 +26,8 @@ engine, a batchable API on a second service, costs an HTTP hop per request and, 
 
 from __future__ import annotations
 
+import statistics
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -36,13 +40,18 @@ from starlette.responses import JSONResponse, Response
 
 from gitops_ml import inference_log, monitor
 from gitops_ml.config import load_params
-from gitops_ml.request_models import MAX_BATCH_RECORDS, RequestModels
+from gitops_ml.request_models import MAX_BATCH_RECORDS, RequestModels, example_record
 from gitops_ml.schema import load_schema
 from gitops_ml.scoring import ServedModel
 
 # A full batch is ~300 kB of JSON; anything far larger is refused before it is parsed.
 MAX_BODY_BYTES = 2 * 1024 * 1024
 MAX_BATCH_LATENCY_MS = 10_000  # beyond this the batcher sheds load (503) rather than queue forever
+# A single record is scored in its request's event loop when one call costs less than this (the
+# compiled trees: ~0.1 ms), since handing it to the batcher and a worker thread costs more than the
+# call. Slower models (a random forest walked by scikit-learn, a pipeline scored as fitted: several
+# ms a call) are batched, which is what makes their single-record traffic cheap.
+INLINE_SCORING_MS = 1.0
 # Scoring requests one worker serves at once; more get a 503 at once (LoadShedder). A closed loop of
 # 32 clients is never shed, 128 are in part (docs/benchmarks.md, "Serving").
 MAX_IN_FLIGHT = 32
@@ -75,6 +84,7 @@ class ModelService:
             get_batch_size=len,
         )
         self._score_merged = batcher(self._score_lists)
+        self.score_inline = _single_call_ms(self._score) < INLINE_SCORING_MS
 
     def __is_ready__(self) -> bool:
         return self.model is not None
@@ -82,9 +92,13 @@ class ModelService:
     @bentoml.api(route="/predict")
     async def predict(self, record: Record, /) -> Prediction:  # type: ignore[valid-type]
         """Score one record."""
-        outputs = await self._score_merged([record])  # this request's share of a merged call
-        if outputs is None:  # the batcher's fallback answer; typed optional, but _overloaded raises instead
-            return _overloaded()
+        if self.score_inline:
+            outputs = self._score([record])
+        else:
+            merged = await self._score_merged([record])  # this request's share of a merged call
+            if merged is None:  # the batcher's fallback answer; typed optional, but _overloaded raises instead
+                return _overloaded()
+            outputs = merged
         _log(MODELS.columns([record]), outputs)
         return self._answers(outputs)[0]
 
@@ -134,6 +148,18 @@ class ModelService:
         version = self.model.version
         rows = zip(*outputs.values(), strict=True)
         return [Prediction(**dict(zip(outputs, row, strict=True)), model_version=version) for row in rows]
+
+
+def _single_call_ms(score: Any, calls: int = 20) -> float:
+    """Median cost of scoring the schema's example record, after a first call (warm-up)."""
+    records = [Record.model_validate(example_record(SCHEMA))]
+    score(records)
+    timings = []
+    for _ in range(calls):
+        start = time.perf_counter()
+        score(records)
+        timings.append(time.perf_counter() - start)
+    return statistics.median(timings) * 1000
 
 
 def _log(columns: dict[str, list[Any]], outputs: dict[str, list[Any]]) -> None:

@@ -319,3 +319,23 @@ def test_load_beyond_the_limit_is_shed_with_503_and_recovers():
     assert [r.status_code for r in answers] == [200, 200, 200]
     assert after.status_code == 200 and shedder.in_flight == 0
     assert started.count("/predict") == 4  # the shed requests never reached the app
+
+
+def test_single_records_score_inline_when_cheap_and_batched_otherwise(client):
+    """The compiled model costs far less than INLINE_SCORING_MS a call, so a record is scored in its
+    request's loop; a model that costs more goes through the batcher, with the same answer."""
+    import anyio
+
+    from gitops_ml.service import ModelService, Record
+
+    service = ModelService.inner()  # the class @bentoml.service wrapped, loaded from the test's store
+    assert service.score_inline is True
+    records = [Record.model_validate(record) for record in to_records(valid_frame(5, seed=3, schema=SCHEMA))]
+
+    async def answers() -> list:
+        return [(await service.predict(record)).model_dump() for record in records]
+
+    inline = anyio.run(answers)
+    service.score_inline = False
+    batched = anyio.run(answers)
+    assert batched == inline and len({answer[OUTPUTS[0]] for answer in inline}) > 1
