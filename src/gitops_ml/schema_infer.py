@@ -305,11 +305,12 @@ def _regression_target(name: str, values: pd.Series) -> ColumnDraft:
     return draft
 
 
-def _multiclass(name: str, distinct: int, examples: list) -> DraftError:
+def _multiclass(name: str, distinct: int, examples: list, numeric: bool) -> DraftError:
     shown = ", ".join(map(str, examples[:5])) + (", ..." if distinct > 5 else "")
+    # Only numbers can be read as a regression target: for text that advice would fail next.
     return DraftError(
         f"target {name!r} has {distinct} distinct values ({shown}): multiclass targets are not supported yet"
-        + ("; --task regression treats it as a number" if distinct > 2 else "")
+        + ("; --task regression treats it as a number" if numeric and distinct > 2 else "")
     )
 
 
@@ -334,7 +335,7 @@ def infer_target(
         elif many:
             task, why = "regression", f"guessed: {distinct} distinct numbers -> regression"
         else:
-            raise _multiclass(name, distinct, sorted(present.unique(), key=str))
+            raise _multiclass(name, distinct, sorted(present.unique(), key=str), numeric)
     else:
         why = f"given with --task {task}"
     if task == "regression":
@@ -342,7 +343,7 @@ def infer_target(
             raise DraftError("--positive applies to classification targets only")
         return task, _regression_target(name, values), None, {"task": why}
     if distinct != 2:
-        raise _multiclass(name, distinct, sorted(present.unique(), key=str))
+        raise _multiclass(name, distinct, sorted(present.unique(), key=str), numeric)
     draft, label, reason = _classification_target(name, values, positive)
     return task, draft, label, {"task": why, "positive_label": reason}
 

@@ -256,6 +256,11 @@ def test_windows_and_slices_of_the_draft():
             " are not supported yet; --task regression treats it"
             " as a number",
         ),
+        # Text cannot be a number: no advice to try --task regression, which would fail next.
+        (
+            {"target": "plan"},
+            "target 'plan' has 3 distinct values (basic, pro, team): multiclass targets are not supported yet",
+        ),
         ({"target": "visits", "positive": "3"}, "--positive applies to classification targets only"),
         (
             {"target": "nope"},
