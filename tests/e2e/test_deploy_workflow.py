@@ -23,7 +23,7 @@ import pytest
 import yaml
 
 from gitops_ml.config import load_params
-from tests.support.act import actions_store, fake_token, main_with_pipeline_result, run_workflow
+from tests.support.act import actions_store, main_with_pipeline_result, run_workflow
 from tests.support.events import dispatch_event, push_event
 from tests.support.fake_github import FakeGitHub
 from tests.support.git import git_sha, move_branch
@@ -138,7 +138,7 @@ def test_a_refused_pull_request_names_the_repository_setting(lab):
         image = "ghcr.io/owner/repo@sha256:" + "8" * 64
         result = run_workflow(repo, WORKFLOW, "workflow_dispatch", dispatch_event({"image": image}), github=github,
                               store=store, run_id=706, job="deploy", variables={"GITOPS_MODE": "pull-request"},
-                              secrets={"GITHUB_TOKEN": fake_token("ghs_")}, timeout=900)  # fmt: skip
+                              timeout=900)  # fmt: skip
     finally:
         github.actions_can_create_pull_requests = True
     assert not result.succeeded

@@ -35,7 +35,7 @@ def lab(tmp_path_factory):
     repo = make_repo(root / "repo")
     github.create_git_repo()
     set_origin(repo, github)
-    run(["git", "push", "-q", "origin", "main"], repo, **github.client_env())
+    run(["git", "push", "-q", "origin", "main"], repo, **github.git_env())
     lock_cml_to_stand_in(repo, github)
     yield repo, github, root / "store"
     github.stop()

@@ -14,7 +14,6 @@ import pytest
 from gitops_ml.config import DriftParams
 from gitops_ml.drift import decision
 from gitops_ml.drift.github import LABEL, main, plan
-from tests.support.act import fake_token
 from tests.support.fake_github import FakeGitHub
 
 
@@ -46,7 +45,8 @@ def summary(status: str) -> dict:
 @pytest.fixture
 def github(tmp_path, monkeypatch):
     with FakeGitHub(tmp_path / "github") as fake:
-        monkeypatch.setenv("GITHUB_TOKEN", fake_token())
+        # What drift.yml's issue job declares for its GITHUB_TOKEN.
+        monkeypatch.setenv("GITHUB_TOKEN", fake.issue_token({"contents": "read", "issues": "write"}))
         monkeypatch.setenv("GITHUB_API_URL", fake.api_url)
         monkeypatch.setenv("GITHUB_REPOSITORY", f"{fake.owner}/{fake.repo}")
         monkeypatch.setenv("GITHUB_SERVER_URL", fake.base_url)
@@ -107,7 +107,11 @@ def test_insufficient_data_touches_nothing(github):
     assert plan([{"number": 1}], decision.INSUFFICIENT, "md").kind == "none"
 
 
-def test_dispatch_starts_the_retrain_workflow(github, capsys):
+def test_dispatch_starts_the_retrain_workflow(github, capsys, monkeypatch):
+    assert main(["dispatch", "retrain.yml", "--ref", "main"]) == 2  # the issue job's token may not
+    assert "HTTP 403: Resource not accessible by integration" in capsys.readouterr().err
+    # What drift.yml's retrain job declares for its GITHUB_TOKEN.
+    monkeypatch.setenv("GITHUB_TOKEN", github.issue_token({"contents": "read", "actions": "write"}))
     assert main(["dispatch", "retrain.yml", "--ref", "main"]) == 0
     assert github.state.dispatches == [{"workflow": "retrain.yml", "ref": "main", "inputs": None}]
 
@@ -121,6 +125,6 @@ def test_api_errors_and_missing_settings_are_messages_not_tracebacks(github, tmp
     monkeypatch.delenv("GITHUB_TOKEN")
     assert main(["issue", "--summary", str(path)]) == 2
     assert "GITHUB_TOKEN must be set" in capsys.readouterr().err
-    monkeypatch.setenv("GITHUB_TOKEN", fake_token())
+    monkeypatch.setenv("GITHUB_TOKEN", github.issue_token({"issues": "write"}))
     assert main(["issue", "--summary", str(tmp_path / "none.json")]) == 2
     assert "cannot read" in capsys.readouterr().err

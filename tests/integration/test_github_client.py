@@ -6,7 +6,6 @@ from __future__ import annotations
 import pytest
 
 from gitops_ml import github as gh
-from tests.support.act import fake_token
 from tests.support.fake_github import FakeGitHub
 
 
@@ -19,7 +18,7 @@ def fake(tmp_path, monkeypatch):
 
 
 def client(fake: FakeGitHub, token: str | None = None) -> gh.Client:
-    return gh.Client(fake.api_url, f"{fake.owner}/{fake.repo}", token or fake_token())
+    return gh.Client(fake.api_url, f"{fake.owner}/{fake.repo}", token or fake.issue_token())
 
 
 def report(label: str, text: str, sha: str = "abc123") -> str:
@@ -55,7 +54,7 @@ def test_a_refused_pull_request_names_the_setting(fake):
     fake.actions_can_create_pull_requests = False
     with pytest.raises(gh.GitHubError, match="Allow GitHub Actions to create and approve pull requests"):
         client(fake).create_pull("feature", "main", "t", "b")
-    assert client(fake, fake_token("github_pat_")).create_pull("feature", "main", "t", "b")["number"] == 1
+    assert client(fake, fake.issue_token(kind="pat")).create_pull("feature", "main", "t", "b")["number"] == 1
 
 
 def test_explain_pr_failure_reads_cml_output():
@@ -75,7 +74,7 @@ def test_invalid_pull_requests_are_refused_with_githubs_422(fake):
         return httpx.post(
             f"{fake.api_url}/repos/{fake.owner}/{fake.repo}/pulls",
             json={"title": "t", "head": head, "base": "main"},
-            headers={"Authorization": f"Bearer {fake_token()}"},
+            headers={"Authorization": f"Bearer {fake.admin_token}"},
             verify=str(fake.ca_cert),
         )
 

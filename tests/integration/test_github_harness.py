@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support.act import CML_PACKAGE, CML_VERSION, fake_token, publish_cml
+from tests.support.act import CML_PACKAGE, CML_VERSION, publish_cml
 from tests.support.fake_github import FakeGitHub
 
 
@@ -27,7 +27,7 @@ def github(tmp_path):
 @pytest.fixture
 def api(github):
     with httpx.Client(
-        base_url=github.api_url, verify=str(github.ca_cert), headers={"Authorization": f"token {fake_token()}"}
+        base_url=github.api_url, verify=str(github.ca_cert), headers={"Authorization": f"token {github.admin_token}"}
     ) as client:
         yield client
 
@@ -53,7 +53,8 @@ def cml(github, tmp_path):
     )
     env.update(
         PATH=f"{prefix / 'bin'}{os.pathsep}/usr/bin:/bin",
-        REPO_TOKEN=fake_token(),
+        # What pr-comment.yml's and retrain.yml's jobs hold: enough for comments, branches and PRs.
+        REPO_TOKEN=github.issue_token({"contents": "write", "pull-requests": "write"}),
         GITHUB_SERVER_URL=github.base_url,
         GITHUB_ACTOR="someone",
         GITHUB_SHA="ab" * 20,
@@ -61,9 +62,10 @@ def cml(github, tmp_path):
     for name in ("GITHUB_EVENT_NAME", "GITHUB_EVENT_PATH", "GITHUB_TOKEN", "CML_REPO"):
         env.pop(name, None)
 
-    def run(*args: str, report: str = "# Report\n", cwd: Path = tmp_path) -> subprocess.CompletedProcess:
+    def run(*args: str, report: str = "# Report\n", cwd: Path = tmp_path, sha: str = "") -> subprocess.CompletedProcess:
         if args[0] == "pr":  # like CML, the repository comes from the clone's origin
-            return subprocess.run(["cml", *args], env=env, capture_output=True, text=True, cwd=cwd)
+            run_env = {**env, "GITHUB_SHA": sha or env["GITHUB_SHA"]}
+            return subprocess.run(["cml", *args], env=run_env, capture_output=True, text=True, cwd=cwd)
         markdown = tmp_path / "report.md"
         markdown.write_text(report)
         return subprocess.run(
@@ -151,7 +153,7 @@ def test_cml_stand_in_escapes_titles_and_refuses_to_publish_offline(github, cml,
 
 def test_git_push_and_clone_over_https(github, tmp_path):
     github.create_git_repo()
-    env = {**os.environ, **github.client_env(), "GIT_TERMINAL_PROMPT": "0"}
+    env = {**os.environ, **github.git_env()}
     work = tmp_path / "work"
     work.mkdir()
 
@@ -167,43 +169,77 @@ def test_git_push_and_clone_over_https(github, tmp_path):
     assert (tmp_path / "clone" / "file.txt").read_text() == "content"
 
 
-def test_cml_stand_in_opens_a_pull_request_with_the_changed_files(github, cml, tmp_path):
-    github.create_git_repo()
-    env = {**os.environ, **github.client_env(), "GIT_TERMINAL_PROMPT": "0"}
-    seed = tmp_path / "seed"
-    seed.mkdir()
-    for args in (["init", "-q", "-b", "main"], ["commit", "-q", "--allow-empty", "-m", "root"]):
-        subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@e", *args], cwd=seed, env=env, check=True)
-    subprocess.run(["git", "push", "-q", github.repo_url, "main"], cwd=seed, env=env, check=True)
-    work = tmp_path / "work"
+def seeded_clone(github: FakeGitHub, tmp_path: Path, name: str = "work") -> tuple[Path, str]:
+    """A clone of the fake's repository whose main holds one commit (pushed with the admin token)."""
+    env = {**os.environ, **github.git_env()}
+    if not (github.git_root / "owner/repo.git").exists():
+        github.create_git_repo()
+        seed = tmp_path / "seed"
+        seed.mkdir()
+        for args in (["init", "-q", "-b", "main"], ["commit", "-q", "--allow-empty", "-m", "root"]):
+            subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@e", *args], cwd=seed, env=env, check=True)
+        subprocess.run(["git", "push", "-q", github.repo_url, "main"], cwd=seed, env=env, check=True)
+    work = tmp_path / name
     subprocess.run(["git", "clone", "-q", github.repo_url, str(work)], env=env, check=True)
+    sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=work, capture_output=True, text=True, check=True)
+    return work, sha.stdout.strip()
+
+
+def remote_git(github: FakeGitHub, *args: str) -> str:
+    bare = github.git_root / "owner/repo.git"
+    return subprocess.run(["git", *args], cwd=bare, capture_output=True, text=True, check=True).stdout
+
+
+def test_cml_stand_in_opens_a_pull_request_with_the_changed_files(github, cml, tmp_path):
+    work, sha = seeded_clone(github, tmp_path)
+    seeded = len(github.requests)
     (work / "params.yaml").write_text("retrain: true\n")
     (work / "unrelated.txt").write_text("stays out of the PR\n")
+    (work / "reports").mkdir()
+    (work / "reports" / "metrics.json").write_text("{}\n")
+    args = ["pr", "create", "--branch", "retrain", "--title", "Retrain", "--body", "drift", "--target-branch", "main"]
 
-    opened = cml(
-        "pr",
-        "create",
-        "--branch",
-        "retrain",
-        "--title",
-        "Retrain",
-        "--body",
-        "drift",
-        "--target-branch",
-        "main",
-        "params.yaml",
-        cwd=work,
-    )
+    opened = cml(*args, "params.yaml", "reports/", cwd=work, sha=sha)
     assert opened.returncode == 0, opened.stderr
     (pull,) = github.state.pulls.values()
     assert (pull["head"]["ref"], pull["base"]["ref"], pull["title"]) == ("retrain", "main", "Retrain")
-    shown = subprocess.run(
-        ["git", "show", "--stat", "--format=%s", "retrain"],
-        cwd=github.git_root / "owner/repo.git",
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    assert "params.yaml" in shown and "unrelated.txt" not in shown
+    assert opened.stdout.strip() == pull["html_url"]
+    shown = remote_git(github, "show", "--stat", "--format=%s%n%an <%ae>", "retrain")
+    assert "params.yaml" in shown and "reports/metrics.json" in shown and "unrelated.txt" not in shown
     assert "CML PR for" in shown and "[skip ci]" in shown  # CML's default message
-    assert pull["head"]["sha"]  # the pushed branch exists on the remote
+    assert "Olivaw[bot] <olivaw@iterative.ai>" in shown  # CML's identity
+    assert remote_git(github, "rev-parse", "retrain^").strip() == sha  # on top of the trigger commit
+    assert pull["head"]["sha"] == remote_git(github, "rev-parse", "retrain").strip()
+    # CML puts the token in the remote's URL as user `token`; git sends it after the 401 challenge.
+    origin = subprocess.run(["git", "remote", "get-url", "origin"], cwd=work, capture_output=True, text=True).stdout
+    assert origin.startswith("https://token:ghs_")
+    assert origin.strip().endswith(f"@{github.host}/owner/repo.git")
+    calls = github.requests[seeded:]
+    advertised = [(call.query["service"][0], call.status) for call in calls if call.path.endswith("/info/refs")]
+    assert ("git-upload-pack", 200) in advertised  # CML fetches the trigger commit before it branches
+    assert [status for service, status in advertised if service == "git-receive-pack"] == [401, 200]
+    pushes = [call for call in calls if call.path.endswith("/git-receive-pack")]
+    assert [call.status for call in pushes] == [200] and pushes[0].authorized
+
+    # Again with the branch on the remote: CML finds the open PR instead of pushing or opening one.
+    (work / "params.yaml").write_text("retrain: again\n")
+    again = cml(*args, "params.yaml", cwd=work, sha=sha)
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.strip() == pull["html_url"] and "Branch retrain already exists" in again.stderr
+    assert len(github.state.pulls) == 1
+    assert len([call for call in github.requests[seeded:] if call.path.endswith("/git-receive-pack")]) == 1
+
+
+def test_cml_stand_in_names_the_branch_after_the_target_and_commit(github, cml, tmp_path):
+    work, sha = seeded_clone(github, tmp_path)
+    (work / "params.yaml").write_text("x: 1\n")
+    opened = cml("pr", "create", "--md", "params.yaml", cwd=work, sha=sha)
+    assert opened.returncode == 0, opened.stderr
+    (pull,) = github.state.pulls.values()
+    assert pull["head"]["ref"] == f"main-cml-pr-{sha[:8]}" and pull["title"] == f"CML PR for main {sha[:8]}"
+    assert opened.stdout.strip() == f"[CML's Pull Request]({pull['html_url']})"
+    nothing = cml("pr", "create", "other.txt", cwd=work, sha=sha)
+    assert nothing.returncode == 0 and "Nothing to do" in nothing.stderr
+    (work / "params.yaml").write_text("x: 2\n")
+    missing = cml("pr", "create", "--target-branch", "nowhere", "params.yaml", cwd=work, sha=sha)
+    assert missing.returncode == 1 and "The target branch does not exist." in missing.stderr

@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.support.act import fake_token
 from tests.support.fake_github import FakeGitHub
 from tests.support.git import git_sha, move_branch, set_origin
 from tests.support.project import make_repo, run
@@ -34,14 +33,15 @@ def checkout(tmp_path, github) -> Path:
     repo = make_repo(tmp_path / "repo")
     github.create_git_repo()
     set_origin(repo, github)
-    run(["git", "push", "-q", "origin", "main"], repo, **github.client_env())
+    run(["git", "push", "-q", "origin", "main"], repo, **github.git_env())
     return repo
 
 
 def actions_env(github: FakeGitHub, token: str | None = None) -> dict[str, str]:
     return {
         **github.client_env(),
-        "GITHUB_TOKEN": token or fake_token(),
+        # What deploy.yml's deploy job declares for its GITHUB_TOKEN.
+        "GITHUB_TOKEN": token or github.issue_token({"contents": "write", "pull-requests": "write"}),
         "GITHUB_REPOSITORY": f"{github.owner}/{github.repo}",
         "GITHUB_SERVER_URL": github.base_url,
         "GITHUB_API_URL": github.api_url,
@@ -94,7 +94,7 @@ def test_another_deploys_digest_commit_on_the_same_lines_is_built_upon_not_overw
     other = tmp_path / "other"
     run(["git", "clone", "-q", "--branch", "main", github.repo_url, str(other)], tmp_path, **github.client_env())
     run(["python", "-m", "gitops_ml.deploy.gitops", "--image", THEIRS, "--commit"], other)
-    run(["git", "push", "-q", "origin", "main"], other, **github.client_env())
+    run(["git", "push", "-q", "origin", "main"], other, **github.git_env())
     theirs = git_sha(other)
 
     pushed = record_and_push(checkout, github)
@@ -110,7 +110,7 @@ def test_a_main_that_already_runs_the_image_gets_nothing_new(checkout, github, t
     run(["git", "clone", "-q", "--branch", "main", github.repo_url, str(other)], tmp_path, **github.client_env())
     # An earlier run of the same image (e.g. a rerun) recorded it already.
     run(["python", "-m", "gitops_ml.deploy.gitops", "--image", OURS, "--commit", "--source-commit", "earlier"], other)
-    run(["git", "push", "-q", "origin", "main"], other, **github.client_env())
+    run(["git", "push", "-q", "origin", "main"], other, **github.git_env())
 
     pushed = record_and_push(checkout, github)
     assert pushed.returncode == 0, pushed.stderr
@@ -129,7 +129,7 @@ def test_github_token_refused_a_pull_request_names_the_setting(checkout, github)
 
 def test_a_token_that_may_open_pull_requests_is_not_refused(checkout, github):
     github.actions_can_create_pull_requests = False
-    pushed = record_and_push(checkout, github, mode="pull-request", token=fake_token("github_pat_"))
+    pushed = record_and_push(checkout, github, mode="pull-request", token=github.issue_token(kind="pat"))
     assert pushed.returncode == 0, pushed.stderr
     [pull] = github.state.pulls.values()
     assert pull["head"]["ref"].startswith("deploy/") and pull["base"]["ref"] == "main"

@@ -5,7 +5,9 @@ Jobs run on this machine (``-P ubuntu-latest=-self-hosted``); act copies the rep
 ``tests/support/shims/`` (GitHub runs the real actions; these exist only for tests). GitHub is the
 ``FakeGitHub`` of ``fake_github.py``: act gets ``--github-instance`` pointing at it, the repository's
 ``origin`` must be its clone URL (act derives ``github.repository`` from it), and the fake's
-certificate is trusted through ``client_env()``. Stand-ins keep their state (caches, artifacts, uv's
+certificate is trusted through ``client_env()``. The run's ``GITHUB_TOKEN`` is issued by the fake
+with the permissions the workflow declares (``token_permissions``), so a job that calls GitHub
+beyond its ``permissions:`` fails here as it would on GitHub. Stand-ins keep their state (caches, artifacts, uv's
 cache) in a ``store`` directory the test owns, so a later run — e.g. the ``workflow_run`` poster —
 finds what an earlier one uploaded.
 
@@ -29,7 +31,7 @@ from pathlib import Path
 
 import yaml
 
-from tests.support.fake_github import FakeGitHub
+from tests.support.fake_github import LEVELS, PERMISSIONS, FakeGitHub
 from tests.support.git import set_origin
 from tests.support.project import clone_workspace, commit_all, run
 
@@ -51,6 +53,54 @@ CML_VERSION = "0.20.6"
 def fake_token(prefix: str = "ghs_") -> str:
     """A long random token: act masks every occurrence in logs, and a leak is easy to grep for."""
     return prefix + random_secrets.token_hex(20)
+
+
+# GitHub's restricted default for GITHUB_TOKEN, when no `permissions:` is declared anywhere (the
+# repository setting "Read repository contents and packages permissions", GitHub's default).
+RESTRICTED_DEFAULT = {"contents": "read", "packages": "read", "metadata": "read"}
+FORK_EVENTS = ("pull_request", "pull_request_review", "pull_request_review_comment")
+
+
+def declared(block: str | dict | None) -> dict[str, str]:
+    """A ``permissions:`` block as permission -> level (``read-all``/``write-all`` expanded)."""
+    if block in ("read-all", "write-all"):
+        level = block.removesuffix("-all")
+        return {name: level for name in PERMISSIONS if name != "id-token" or level == "write"}
+    return {name: level for name, level in (block or {}).items() if level != "none"}
+
+
+def job_permissions(document: dict, job: str) -> dict[str, str]:
+    """What GitHub gives ``job``'s GITHUB_TOKEN: the job's ``permissions:``, else the workflow's,
+    else the restricted default; ``permissions: {}`` leaves metadata read only."""
+    if "permissions" in document["jobs"][job]:
+        granted = declared(document["jobs"][job]["permissions"])
+    elif "permissions" in document:
+        granted = declared(document["permissions"])
+    else:
+        granted = dict(RESTRICTED_DEFAULT)
+    return {**granted, "metadata": "read"}
+
+
+def from_fork(event_name: str, event: dict, repository: str) -> bool:
+    head = ((event.get("pull_request") or {}).get("head") or {}).get("repo") or {}
+    return event_name in FORK_EVENTS and head.get("full_name", repository) != repository
+
+
+def token_permissions(workflow: Path, event_name: str, event: dict, repository: str, job: str | None = None) -> dict:
+    """The permissions of the run's GITHUB_TOKEN: ``job``'s when given. For a whole-workflow run
+    act hands one token to every job, so it gets the union of all the workflow's jobs (each at its
+    highest level): a job whose ``if:`` skips it still adds its permissions, so this may grant
+    more than one job needs, never less. A pull request from a fork gets every permission
+    read-only, whatever the workflow asks (GitHub's rule)."""
+    document = yaml.safe_load(workflow.read_text())
+    granted: dict[str, str] = {}
+    for name in [job] if job else list(document["jobs"]):
+        for permission, level in job_permissions(document, name).items():
+            if LEVELS[level] > LEVELS[granted.get(permission, "none")]:
+                granted[permission] = level
+    if from_fork(event_name, event, repository):
+        granted = {permission: "read" for permission in granted if permission != "id-token"}
+    return granted
 
 
 def uses_refs(workflow: Path) -> set[str]:
@@ -139,7 +189,7 @@ def main_with_pipeline_result(reproduced: Path, dest: Path, github: FakeGitHub) 
     commit_all(repo, "lab gate settings")
     github.create_git_repo()
     set_origin(repo, github)
-    run(["git", "push", "-q", "origin", "main"], repo, **github.client_env())
+    run(["git", "push", "-q", "origin", "main"], repo, **github.git_env())
     return repo
 
 
@@ -164,7 +214,7 @@ def lock_cml_to_stand_in(repo: Path, github: FakeGitHub) -> None:
         capture_output=True,
     )
     commit_all(repo, "lock CML to the offline stand-in")
-    run(["git", "push", "-q", "origin", "HEAD:refs/heads/main"], repo, **github.client_env())
+    run(["git", "push", "-q", "origin", "HEAD:refs/heads/main"], repo, **github.git_env())
 
 
 @dataclass
@@ -174,6 +224,7 @@ class ActResult:
     entries: list[dict] = field(repr=False)  # act's JSON log entries
     store: Path = field(repr=False)
     run_id: int = 0
+    permissions: dict[str, str] = field(default_factory=dict)  # what the run's GITHUB_TOKEN held
 
     @property
     def succeeded(self) -> bool:
@@ -229,14 +280,18 @@ def run_workflow(
 ) -> ActResult:
     """Run ``workflow`` (a path inside ``repo``) for one event; returns act's result and logs.
 
-    ``secrets`` are what GitHub would hand this run: pass none for a fork's pull request. Only
-    ``GITHUB_TOKEN`` is always given, as GitHub does (read-only for forks).
+    ``secrets`` are what GitHub would hand this run: pass none for a fork's pull request; a token
+    among them that the workflow sends to GitHub (a PAT secret) must come from
+    ``github.issue_token``. ``GITHUB_TOKEN`` is always given, as GitHub does: issued by the fake
+    with ``token_permissions`` (read-only for forks), unless ``secrets`` names one.
     """
     store.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="act-", dir=store))
     event_file = work / "event.json"
     event_file.write_text(json.dumps(event))
-    all_secrets = {"GITHUB_TOKEN": fake_token(), **(secrets or {})}
+    repository = f"{github.owner}/{github.repo}"
+    permissions = token_permissions(repo / workflow, event_name, event, repository, job)
+    all_secrets = {"GITHUB_TOKEN": github.issue_token(permissions), **(secrets or {})}
     args = [
         ACT,
         event_name,
@@ -315,4 +370,4 @@ def run_workflow(
         else:
             lines.append(line)
     shutil.rmtree(work / "act-cache", ignore_errors=True)
-    return ActResult(process.returncode, "\n".join(lines), entries, store, run_id)
+    return ActResult(process.returncode, "\n".join(lines), entries, store, run_id, permissions)

@@ -6,24 +6,44 @@ comments, labels and workflow dispatches in memory, logs every request, and serv
 
 - the REST API under ``/api/v3`` (where GitHub Enterprise serves it, and where CML 0.20.6 and act's
   ``GITHUB_API_URL`` point for any host other than github.com), dispatched through ``ROUTES``
-  (method and path pattern -> handler). Lists are paged like GitHub's: 30 per page by default,
-  ``per_page`` up to 100, and a ``Link`` header with ``next``/``last``/``first``/``prev``. Like
-  GitHub, ``POST /pulls`` with an installation token (``ghs_...``, what GITHUB_TOKEN is) answers 403
-  while ``actions_can_create_pull_requests`` (the repository setting "Allow GitHub Actions to create
-  and approve pull requests") is off; it is on here unless a test turns it off;
+  (method and path pattern -> handler and the fine-grained permission it needs). Lists are paged
+  like GitHub's: 30 per page by default, ``per_page`` up to 100, and a ``Link`` header with
+  ``next``/``last``/``first``/``prev`` that keeps the query's filters;
 - git's smart HTTP protocol for bare repositories under ``<root>/<owner>/<repo>.git`` through the
   real ``git http-backend``, so ``git fetch``/``git push`` to ``https://127.0.0.1:PORT/o/r.git`` work
   and a push that is not a fast-forward is rejected;
 - a minimal npm registry under ``/npm/`` for packages the test publishes (the CML stand-in, which
   the workflows install with their own ``npm ci`` from a lockfile resolved against it).
 
+Tokens are checked as GitHub checks them. The fake only knows the tokens it issued
+(``issue_token``: installation tokens ``ghs_...`` as GITHUB_TOKEN is, fine-grained personal access
+tokens ``github_pat_...``), each with its fine-grained permissions (``contents``, ``issues``,
+``pull-requests``, ``actions``...; ``metadata: read`` always). Any other Authorization is answered
+401 "Bad credentials", even on a read; a write without one is 401 "Requires authentication" (reads
+of this public repository stay anonymous); a token without the permission a route needs is 403
+"Resource not accessible by integration" (or "... by personal access token"). Git accepts the
+token the ways real clients send it (``Authorization: basic base64(x-access-token:TOKEN)`` as
+actions/checkout's extraheader, ``Bearer``/``token``, or credentials in the URL, which git sends
+after the 401 challenge); a push needs ``contents: write`` (401 with ``WWW-Authenticate`` without
+a token, 403 with one that may not write), a clone or fetch of the public repository needs none.
+``POST /pulls`` with an installation token answers 403 while ``actions_can_create_pull_requests``
+(the repository setting "Allow GitHub Actions to create and approve pull requests") is off; it is
+on here unless a test turns it off. Invalid pull requests (no such head, head equal to base, a
+second open one) get GitHub's 422s.
+
+What it does not enforce: the ``workflows`` permission for pushes that change
+``.github/workflows``, branch protection, rate limits, token expiry, and the permissions of routes
+it does not serve (those answer 404).
+
 The certificate is made per server by a throwaway CA (``ca_cert``); ``client_env()`` makes node
 (``NODE_EXTRA_CA_CERTS``), npm, Python, pip, git and curl trust it in addition to the machine's own
-authorities, so a workflow step can still install from the package index.
+authorities, so a workflow step can still install from the package index. ``git_env(token)`` adds
+the token to git's requests (default: ``admin_token``, for a test's own setup pushes).
 
     with FakeGitHub(tmp_path) as github:
         github.add_pull(1, head_sha=sha, head_ref="tune")
-        ...  # run clients against github.base_url / github.api_url
+        token = github.issue_token({"pull-requests": "write"})
+        ...  # run clients against github.base_url / github.api_url with token
         assert len(github.comments(1)) == 1
 """
 
@@ -35,9 +55,11 @@ import hashlib
 import ipaddress
 import json
 import re
+import secrets
 import ssl
 import subprocess
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -50,7 +72,45 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 PAGE_SIZE = 30  # GitHub's default per_page
-INSTALLATION_TOKEN_PREFIX = "ghs_"  # GITHUB_TOKEN is an installation token: ghs_...
+# GITHUB_TOKEN and GitHub App tokens are installation tokens (ghs_...); fine-grained personal access
+# tokens start github_pat_ (docs.github.com: "About authentication to GitHub", token prefixes).
+TOKEN_PREFIXES = {"installation": "ghs_", "pat": "github_pat_"}
+# The fine-grained repository permissions a token of this fake can hold (GitHub's names).
+PERMISSIONS = ("actions", "attestations", "checks", "contents", "deployments", "discussions", "id-token",
+               "issues", "metadata", "models", "packages", "pages", "pull-requests", "repository-projects",
+               "security-events", "statuses")  # fmt: skip
+LEVELS = {"none": 0, "read": 1, "write": 2}
+# GitHub's 403 when a token lacks a permission, by the kind of token.
+NOT_ACCESSIBLE = {
+    "installation": "Resource not accessible by integration",
+    "pat": "Resource not accessible by personal access token",
+}
+DOCS = "https://docs.github.com/rest"
+
+
+@dataclass(frozen=True)
+class Token:
+    kind: str  # "installation" (ghs_, GITHUB_TOKEN) or "pat" (github_pat_)
+    permissions: Mapping[str, str]  # permission -> "read" | "write"; metadata: read always
+
+    def allows(self, permission: str, level: str) -> bool:
+        granted = "read" if permission == "metadata" else self.permissions.get(permission, "none")
+        return LEVELS[granted] >= LEVELS[level]
+
+
+def token_in(authorization: str) -> str:
+    """The token an Authorization header carries: ``token T``, ``Bearer T`` or HTTP Basic with the
+    token as the password (git's form: ``x-access-token:T``) or as the user name."""
+    scheme, _, value = authorization.strip().partition(" ")
+    if scheme.lower() in ("token", "bearer"):
+        return value.strip()
+    if scheme.lower() == "basic":
+        try:
+            user, _, password = base64.b64decode(value.strip()).decode().partition(":")
+        except (ValueError, UnicodeDecodeError):
+            return authorization
+        return password or user
+    return authorization  # no known scheme: never an issued token
 
 
 @dataclass(frozen=True)
@@ -72,6 +132,7 @@ class State:
     dispatches: list[dict] = field(default_factory=list)
     users: dict[str, dict] = field(default_factory=dict)
     npm_packages: dict[str, dict[str, bytes]] = field(default_factory=dict)  # name -> version -> tarball
+    tokens: dict[str, Token] = field(default_factory=dict)  # the tokens this fake issued
     next_number: int = 1
     next_comment_id: int = 1000
 
@@ -138,6 +199,8 @@ class FakeGitHub:
         # The repository setting "Allow GitHub Actions to create and approve pull requests" (off by
         # default on GitHub): when off, GITHUB_TOKEN gets a 403 on POST /pulls.
         self.actions_can_create_pull_requests = True
+        # What a test's own setup (seeding branches, cloning) authenticates with: every permission.
+        self.admin_token = self.issue_token(kind="pat")
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -208,6 +271,37 @@ class FakeGitHub:
             "CURL_CA_BUNDLE": str(bundle),
             "NPM_CONFIG_CAFILE": str(bundle),
         }
+
+    def git_env(self, token: str | None = None) -> dict[str, str]:
+        """``client_env()`` plus ``token`` (default ``admin_token``) on every git request to this
+        server, as actions/checkout's extraheader sends it: one line for a test's setup pushes."""
+        basic = base64.b64encode(f"x-access-token:{token or self.admin_token}".encode()).decode()
+        return {
+            **self.client_env(),
+            "GIT_TERMINAL_PROMPT": "0",
+            "GIT_CONFIG_COUNT": "1",
+            "GIT_CONFIG_KEY_0": f"http.{self.base_url}/.extraheader",
+            "GIT_CONFIG_VALUE_0": f"AUTHORIZATION: basic {basic}",
+        }
+
+    # ---- tokens ---------------------------------------------------------------------------------
+    def issue_token(self, permissions: Mapping[str, str] | None = None, kind: str = "installation") -> str:
+        """A new token this fake accepts, holding ``permissions`` (e.g. ``{"contents": "write"}``;
+        None: write on everything). ``kind`` "installation" (``ghs_``, what GITHUB_TOKEN and GitHub
+        App tokens are) or "pat" (a fine-grained personal access token, ``github_pat_``)."""
+        granted = dict.fromkeys(PERMISSIONS, "write") if permissions is None else dict(permissions)
+        unknown = set(granted) - set(PERMISSIONS) or {v for v in granted.values() if v not in LEVELS}
+        if unknown:
+            raise ValueError(f"not a GitHub permission or level: {sorted(unknown)}")
+        value = TOKEN_PREFIXES[kind] + secrets.token_hex(20)
+        with self.lock:
+            self.state.tokens[value] = Token(kind, granted)
+        return value
+
+    def token(self, value: str) -> Token | None:
+        """What an issued token may do (None: not issued here)."""
+        with self.lock:
+            return self.state.tokens.get(value)
 
     # ---- state: setup and inspection ------------------------------------------------------------
     def _issue_number(self) -> int:
@@ -305,10 +399,11 @@ class FakeGitHub:
         """An empty bare repository served at ``/<owner>/<repo>.git`` (push to it over HTTPS)."""
         path = self.git_root / (owner or self.owner) / f"{repo or self.repo}.git"
         path.parent.mkdir(parents=True, exist_ok=True)
+        # No `http.receivepack`: git http-backend then lets a push through only with REMOTE_USER set,
+        # which _git sets for a token that may write (this fake's check decides, as GitHub's does).
         subprocess.run(
             ["git", "init", "-q", "--bare", f"--initial-branch={self.default_branch}", str(path)], check=True
         )
-        subprocess.run(["git", "config", "http.receivepack", "true"], cwd=path, check=True)
         return path
 
     def create_branch(self, branch: str) -> str:
@@ -414,8 +509,13 @@ class _Handler(BaseHTTPRequestHandler):
     # Routes under /repos/<owner>/<repo>: (method, path pattern) -> handler(self, match, query, body).
     def _api(self, path: str, query: dict, body: Any, authorized: bool) -> int:
         gh = self.github
-        if self.command != "GET" and not authorized:
-            return self._json(401, {"message": "Requires authentication"})
+        token = None
+        if authorized:
+            token = gh.token(token_in(self.headers["Authorization"]))
+            if token is None:  # GitHub answers this even to a read that needed no token
+                return self._json(401, {"message": "Bad credentials", "documentation_url": DOCS, "status": "401"})
+        elif self.command != "GET":
+            return self._json(401, {"message": "Requires authentication", "documentation_url": DOCS, "status": "401"})
         body = body if isinstance(body, dict) else {}
         if m := re.fullmatch(r"/users/([^/]+)", path):
             return self._get_user(m, query, body)
@@ -424,10 +524,35 @@ class _Handler(BaseHTTPRequestHandler):
             return self._json(404, {"message": "Not Found"})
         rest = m.group(1) or ""
         with gh.lock:
-            for (method, pattern), handler in ROUTES.items():
+            for (method, pattern), (handler, permission) in ROUTES.items():
                 if method == self.command and (match := re.fullmatch(pattern, rest)):
+                    if token is not None and not self._permitted(token, permission, match):
+                        return self._json(
+                            403, {"message": NOT_ACCESSIBLE[token.kind], "documentation_url": DOCS, "status": "403"}
+                        )
                     return handler(self, match, query, body)
         return self._json(404, {"message": "Not Found"})
+
+    def _permitted(self, token: Token, permission: str, match: re.Match) -> bool:
+        """Reads need read or write, writes need write. GitHub serves a pull request's conversation
+        through the issues routes and accepts ``pull-requests`` there as well as ``issues``."""
+        level = "read" if self.command == "GET" else "write"
+        accepted = [permission]
+        if permission == "issues" and self._is_pull(match):
+            accepted.append("pull-requests")
+        return any(token.allows(name, level) for name in accepted)
+
+    def _is_pull(self, match: re.Match) -> bool:
+        """Whether an issues route may be about a pull request (by number, or by one of its
+        comments). One that does not exist may be either: the handler answers 404."""
+        state, pattern = self.github.state, match.re.pattern
+        if not match.groups():
+            return False
+        ident = int(match.group(1))
+        if pattern.startswith(r"/issues/comments/"):
+            comment = state.comments.get(ident)
+            return comment is None or comment["issue_number"] in state.pulls
+        return ident in state.pulls or ident not in state.issues
 
     def _not_found(self) -> int:
         return self._json(404, {"message": "Not Found"})
@@ -556,8 +681,8 @@ class _Handler(BaseHTTPRequestHandler):
         missing = [key for key in ("title", "head", "base") if not body.get(key)]
         if missing:
             return self._invalid(missing[0])
-        token = (self.headers.get("Authorization") or "").split()[-1]
-        if token.startswith(INSTALLATION_TOKEN_PREFIX) and not gh.actions_can_create_pull_requests:
+        token = gh.token(token_in(self.headers["Authorization"]))
+        if token is not None and token.kind == "installation" and not gh.actions_can_create_pull_requests:
             # GITHUB_TOKEN (an installation token) while "Allow GitHub Actions to create and approve
             # pull requests" is off: GitHub's exact answer.
             return self._json(
@@ -682,6 +807,19 @@ class _Handler(BaseHTTPRequestHandler):
 
     # ---- git smart HTTP through the real git http-backend ---------------------------------------
     def _git(self, split, raw: bytes) -> int:
+        """Git over HTTPS as GitHub guards it: the public repository clones and fetches anonymously;
+        a push (``git-receive-pack``) needs an issued token with ``contents: write``; a token that
+        was not issued is refused either way."""
+        push = split.path.endswith("/git-receive-pack") or "service=git-receive-pack" in split.query
+        authorization = self.headers.get("Authorization")
+        token = self.github.token(token_in(authorization)) if authorization else None
+        if (authorization and token is None) or (push and not authorization):
+            # git answers the challenge with the URL's or the credential helper's user and token.
+            challenge = {"WWW-Authenticate": 'Basic realm="GitHub"'}
+            return self._send(401, b"Invalid username or token.\n", "text/plain", challenge)
+        if push and token is not None and not token.allows("contents", "write"):
+            denied = f"Permission to {self.github.owner}/{self.github.repo}.git denied.\n".encode()
+            return self._send(403, denied, "text/plain")
         env = {
             "GIT_PROJECT_ROOT": str(self.github.git_root),
             "GIT_HTTP_EXPORT_ALL": "1",
@@ -690,7 +828,8 @@ class _Handler(BaseHTTPRequestHandler):
             "REQUEST_METHOD": self.command,
             "CONTENT_TYPE": self.headers.get("Content-Type", ""),
             "CONTENT_LENGTH": str(len(raw)),
-            "REMOTE_USER": "token" if self.headers.get("Authorization") else "",
+            # git http-backend allows receive-pack only to an authenticated user: the checks above.
+            "REMOTE_USER": "x-access-token" if push else "",
             "REMOTE_ADDR": "127.0.0.1",
             "PATH": "/usr/bin:/bin:/usr/local/bin",
         }
@@ -711,27 +850,29 @@ class _Handler(BaseHTTPRequestHandler):
         return self._send(status, payload, content_type, headers)
 
 
-ROUTES: dict[tuple[str, str], Any] = {
-    ("GET", r""): _Handler._get_repo,
-    ("GET", r"/issues"): _Handler._list_issues,
-    ("POST", r"/issues"): _Handler._create_issue,
-    ("GET", r"/issues/(\d+)"): _Handler._get_issue,
-    ("PATCH", r"/issues/(\d+)"): _Handler._update_issue,
-    ("GET", r"/issues/(\d+)/comments"): _Handler._list_comments,
-    ("POST", r"/issues/(\d+)/comments"): _Handler._create_comment,
-    ("GET", r"/issues/comments/(\d+)"): _Handler._get_comment,
-    ("PATCH", r"/issues/comments/(\d+)"): _Handler._update_comment,
-    ("DELETE", r"/issues/comments/(\d+)"): _Handler._delete_comment,
-    ("GET", r"/issues/(\d+)/labels"): _Handler._list_labels_on_issue,
-    ("POST", r"/issues/(\d+)/labels"): _Handler._add_labels,
-    ("PUT", r"/issues/(\d+)/labels"): _Handler._add_labels,
-    ("GET", r"/labels"): _Handler._list_labels,
-    ("POST", r"/labels"): _Handler._create_label,
-    ("GET", r"/pulls"): _Handler._list_pulls,
-    ("POST", r"/pulls"): _Handler._create_pull,
-    ("GET", r"/pulls/(\d+)"): _Handler._get_pull,
-    ("GET", r"/commits/([0-9a-fA-F]+)/pulls"): _Handler._commit_pulls,
-    ("POST", r"/actions/workflows/([^/]+)/dispatches"): _Handler._dispatch,
+# (method, path under /repos/<owner>/<repo>) -> (handler, the fine-grained permission it needs),
+# as GitHub's REST reference lists them per endpoint; GET needs read, the other methods write.
+ROUTES: dict[tuple[str, str], tuple[Any, str]] = {
+    ("GET", r""): (_Handler._get_repo, "metadata"),
+    ("GET", r"/issues"): (_Handler._list_issues, "issues"),
+    ("POST", r"/issues"): (_Handler._create_issue, "issues"),
+    ("GET", r"/issues/(\d+)"): (_Handler._get_issue, "issues"),
+    ("PATCH", r"/issues/(\d+)"): (_Handler._update_issue, "issues"),
+    ("GET", r"/issues/(\d+)/comments"): (_Handler._list_comments, "issues"),
+    ("POST", r"/issues/(\d+)/comments"): (_Handler._create_comment, "issues"),
+    ("GET", r"/issues/comments/(\d+)"): (_Handler._get_comment, "issues"),
+    ("PATCH", r"/issues/comments/(\d+)"): (_Handler._update_comment, "issues"),
+    ("DELETE", r"/issues/comments/(\d+)"): (_Handler._delete_comment, "issues"),
+    ("GET", r"/issues/(\d+)/labels"): (_Handler._list_labels_on_issue, "issues"),
+    ("POST", r"/issues/(\d+)/labels"): (_Handler._add_labels, "issues"),
+    ("PUT", r"/issues/(\d+)/labels"): (_Handler._add_labels, "issues"),
+    ("GET", r"/labels"): (_Handler._list_labels, "issues"),
+    ("POST", r"/labels"): (_Handler._create_label, "issues"),
+    ("GET", r"/pulls"): (_Handler._list_pulls, "pull-requests"),
+    ("POST", r"/pulls"): (_Handler._create_pull, "pull-requests"),
+    ("GET", r"/pulls/(\d+)"): (_Handler._get_pull, "pull-requests"),
+    ("GET", r"/commits/([0-9a-fA-F]+)/pulls"): (_Handler._commit_pulls, "pull-requests"),
+    ("POST", r"/actions/workflows/([^/]+)/dispatches"): (_Handler._dispatch, "actions"),
 }
 
 

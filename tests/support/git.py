@@ -29,5 +29,5 @@ def move_branch(github: FakeGitHub, work: Path, branch: str, path: str, content:
     (work / path).parent.mkdir(parents=True, exist_ok=True)
     (work / path).write_text(content)
     commit_all(work, message)
-    run(["git", "push", "-q", "origin", f"HEAD:refs/heads/{branch}"], work, **github.client_env())
+    run(["git", "push", "-q", "origin", f"HEAD:refs/heads/{branch}"], work, **github.git_env())
     return git_sha(work)

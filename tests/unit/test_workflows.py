@@ -292,3 +292,46 @@ def test_promote_moves_champion_only_on_the_deploy_jobs_own_result():
     assert "deploy" in promote["needs"]
     assert promote["env"]["DEPLOY_RESULT"] == "${{ needs.deploy.result }}"
     assert any('--deploy-outcome "$DEPLOY_RESULT"' in step.get("run", "") for step in promote["steps"])
+
+
+# What each GitHub call the workflows make needs of the job's GITHUB_TOKEN (GitHub's REST reference,
+# fine-grained permissions): a pattern in a step's `run:` or `uses:` -> (permission, level). The
+# fake GitHub enforces the same in the end-to-end runs; this catches a job that lost a permission
+# (or a new call) without running act, also for the jobs act cannot run here (publish).
+TOKEN_NEEDS = {
+    r"cml comment (create|update)": [("pull-requests", "write")],  # --target=pr/N
+    r"cml pr create": [("contents", "write"), ("pull-requests", "write")],
+    r"gitops_ml\.github sticky-comment": [("pull-requests", "write")],
+    r"\$\{GITHUB_API_URL\}/repos/\$\{GITHUB_REPOSITORY\}/pulls/": [("pull-requests", "read")],
+    r"gitops_ml\.drift\.github issue": [("issues", "write")],
+    r"gitops_ml\.drift\.github dispatch": [("actions", "write")],
+    r"gitops_ml\.deploy\.publish change": [("contents", "write"), ("pull-requests", "write")],
+    r"gitops_ml\.deploy\.publish image": [("packages", "write")],
+    r"actions/attest@": [("id-token", "write"), ("attestations", "write")],
+    r"actions/download-artifact@[\s\S]*run-id:": [("actions", "read")],  # another run's artifact
+}
+
+
+def step_texts(job: dict) -> list[str]:
+    return [step.get("run") or f"{step.get('uses', '')}\n{yaml.safe_dump(step.get('with') or {})}"
+            for step in job.get("steps", [])]  # fmt: skip
+
+
+def test_each_jobs_permissions_cover_the_github_calls_it_makes():
+    from tests.support.act import token_permissions
+    from tests.support.fake_github import LEVELS
+
+    missing, used = [], set()
+    for path in workflow_files():
+        for name, job in yaml.safe_load(path.read_text())["jobs"].items():
+            granted = token_permissions(path, "workflow_dispatch", {}, "owner/repo", name)
+            for pattern, needs in TOKEN_NEEDS.items():
+                if any(re.search(pattern, text) for text in step_texts(job)):
+                    used.add(pattern)
+                    missing += [
+                        f"{path.name} {name}: {permission}: {level} ({pattern})"
+                        for permission, level in needs
+                        if LEVELS[granted.get(permission, "none")] < LEVELS[level]
+                    ]
+    assert not missing, missing
+    assert used == set(TOKEN_NEEDS)  # every entry still matches a workflow step: none is dead
