@@ -39,6 +39,7 @@ help: ## List the targets
 	$(PYTHON) -m venv .tools
 	.tools/bin/python -m pip install --quiet --disable-pip-version-check --no-deps --only-binary=:all: \
 		--require-hashes --requirement $<
+	touch $@ # pip leaves an installed uv as it was: without this, every make would redo this rule
 
 # With PYTHONDONTWRITEBYTECODE set, Python never caches compiled modules and every process
 # recompiles what it imports (~12 s per pipeline stage): compile them once here instead.
