@@ -19,7 +19,7 @@ from tests.support.project import run, set_params
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("pipeline")]
 
-STAGES = ("source", "ingest", "validate", "split", "train", "evaluate")
+STAGES = ("source", "ingest", "validate", "split", "train", "compile", "evaluate")
 SCHEMA = contract()
 QUALITY = (*QUALITY_BY_TASK[SCHEMA.task], *(m.name for m in for_task(SCHEMA.task) if m.name in CONTEXT_METRICS))
 PRIMARY_METRIC = PRIMARY[SCHEMA.task]
@@ -84,16 +84,16 @@ def test_same_params_give_identical_metrics(workspace):
     before = read(workspace, "reports/metrics.json")
     slices_before = read(workspace, "reports/slices.json")
     result = run(["dvc", "repro", "--force", "--downstream", "train"], workspace)
-    assert ran_stages(result.stdout) == ["train", "evaluate"]
+    assert ran_stages(result.stdout) == ["train", "compile", "evaluate"]
     after = read(workspace, "reports/metrics.json")
     assert {k: after[k] for k in QUALITY} == {k: before[k] for k in QUALITY}
     assert read(workspace, "reports/slices.json") == slices_before
 
 
-def test_changing_a_hyperparameter_reruns_only_train_and_evaluate(workspace):
+def test_changing_a_hyperparameter_reruns_only_the_model_and_what_follows(workspace):
     set_params(workspace, {"train.hist_gradient_boosting.max_iter": 50})
     result = run(["dvc", "repro"], workspace)
-    assert ran_stages(result.stdout) == ["source", "train", "evaluate"]
+    assert ran_stages(result.stdout) == ["source", "train", "compile", "evaluate"]
     card = read(workspace, "models/model.json")
     assert card["hyperparameters"]["max_iter"] == 50
 
