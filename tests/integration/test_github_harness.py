@@ -2,12 +2,14 @@
 
 CML is not installable here, so the workflows' comments are posted in tests by a stand-in
 (tests/support/shims/cml) that makes the same REST calls as CML 0.20.6; these tests pin that
-behaviour down (one sticky comment per watermark title, other comments left alone).
+behaviour down (one sticky comment per watermark title, other comments left alone, local images
+uploaded to the publish URL as CML does, here the asset-host stand-in of tests/support/asset_host.py).
 """
 
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 from pathlib import Path
 
@@ -15,7 +17,9 @@ import httpx
 import pytest
 
 from tests.support.act import CML_PACKAGE, CML_VERSION, publish_cml
+from tests.support.asset_host import AssetHost
 from tests.support.fake_github import FakeGitHub
+from tests.support.serving import free_port
 
 
 @pytest.fixture
@@ -62,15 +66,17 @@ def cml(github, tmp_path):
     for name in ("GITHUB_EVENT_NAME", "GITHUB_EVENT_PATH", "GITHUB_TOKEN", "CML_REPO"):
         env.pop(name, None)
 
-    def run(*args: str, report: str = "# Report\n", cwd: Path = tmp_path, sha: str = "") -> subprocess.CompletedProcess:
+    def run(
+        *args: str, report: str = "# Report\n", cwd: Path = tmp_path, sha: str = "", **extra: str
+    ) -> subprocess.CompletedProcess:
         if args[0] == "pr":  # like CML, the repository comes from the clone's origin
-            run_env = {**env, "GITHUB_SHA": sha or env["GITHUB_SHA"]}
+            run_env = {**env, "GITHUB_SHA": sha or env["GITHUB_SHA"], **extra}
             return subprocess.run(["cml", *args], env=run_env, capture_output=True, text=True, cwd=cwd)
         markdown = tmp_path / "report.md"
         markdown.write_text(report)
         return subprocess.run(
             ["cml", *args, "--repo", f"{github.base_url}/owner/repo", str(markdown)],
-            env=env,
+            env={**env, **extra},
             capture_output=True,
             text=True,
             cwd=cwd,
@@ -140,13 +146,35 @@ def test_cml_stand_in_keeps_one_sticky_comment_per_title(github, cml):
     assert github.calls("GET", r"^/api/v3/users/someone$")  # looked up as CML does on CI
 
 
-def test_cml_stand_in_escapes_titles_and_refuses_to_publish_offline(github, cml, tmp_path):
+def test_cml_stand_in_escapes_titles_and_publishes_local_images_like_cml(github, cml, tmp_path):
     github.add_pull(2, head_sha="d" * 40, head_ref="x")
     assert cml("comment", "update", "--target=pr/2", "--watermark-title=my_report", "--no-publish").returncode == 0
     assert 'CML watermark my\\_report")' in github.comments(2)[0]["body"]
-    (tmp_path / "roc.png").write_bytes(b"png")
-    published = cml("comment", "update", "--target=pr/2", "--watermark-title=my_report", report="![](roc.png)")
-    assert published.returncode == 1 and "not supported by this offline stand-in" in published.stderr
+
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+    (tmp_path / "roc.png").write_bytes(png)
+    report = "![roc](roc.png)\n[docs](https://example.com) [gone](nothing.png)\n"
+    assets = AssetHost().start()
+    try:
+        published = cml(
+            "comment", "update", "--target=pr/2", "--watermark-title=my_report", report=report, **assets.env()
+        )  # fmt: skip
+        unreachable = cml(
+            "comment", "update", "--target=pr/2", "--watermark-title=my_report", report=report,
+            CML_COMMENT_PUBLISH_URL=f"http://127.0.0.1:{free_port()}",
+        )  # fmt: skip
+    finally:
+        assets.stop()
+    assert published.returncode == 0, published.stderr
+    [upload] = assets.uploads  # the one local file that exists; the watermark and URLs are left alone
+    assert (upload.content, upload.content_type) == (png, "image/png")
+    assert upload.disposition == 'inline; filename="roc.png"'
+    body = github.comments(2)[0]["body"]
+    link = rf"!\[roc\]\({re.escape(assets.url)}/{upload.digest}\?cml=png&cache-bypass=[0-9a-f-]{{36}}\)"
+    assert re.match(link + r"\n\[docs\]\(https://example.com\) \[gone\]\(nothing.png\)\n", body), body
+    assert body.endswith(f'![](https://cml.dev/watermark.png#{"ab" * 20} "CML watermark my\\_report")')
+    assert unreachable.returncode == 1 and "failed, reason:" in unreachable.stderr
+
     missing = cml("comment", "update", "--target=pr/99", "--watermark-title=t", "--no-publish")
     assert missing.returncode == 1 and "HTTP 404" in missing.stderr
 

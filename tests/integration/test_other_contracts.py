@@ -24,7 +24,8 @@ from tests.support.serving import serving
 pytestmark = [pytest.mark.slow]
 
 KEPT = ("models/model.joblib", "models/model.json", "reports/metrics.json", "reports/slices.json")
-DOWNSTREAM = ("validate", "split", "train", "compile", "evaluate")  # their dvc.lock entries: what the last good run used
+# Their dvc.lock entries: what the last good run used.
+DOWNSTREAM = ("validate", "split", "train", "compile", "evaluate")
 CONTRACTS = [pytest.param(name, marks=pytest.mark.xdist_group(f"contract-{name}")) for name in ("churn", "prices")]
 
 
