@@ -14,7 +14,7 @@ BentoML's ``/livez``, ``/readyz`` (200 once the model is loaded) and ``/metrics`
 are serialised with orjson rather than one pydantic model per record.
 
 Single records: a model whose call costs less than ``INLINE_SCORING_MS`` (compiled trees, the
-linear model; measured at start-up on the schema's example record) scores each record in its
+linear model; measured at start-up on a record with every input missing) scores each record in its
 request's event loop. A slower one has concurrent single-record requests merged into one model
 call by BentoML's own batching engine (``CorkDispatcher``, what ``@bentoml.api(batchable=True)``
 runs on), in the worker that received them: a tree model walked in Python costs mostly per call,
@@ -40,7 +40,7 @@ from starlette.responses import JSONResponse, Response
 
 from gitops_ml import inference_log, monitor
 from gitops_ml.config import load_params
-from gitops_ml.request_models import MAX_BATCH_RECORDS, RequestModels, example_record
+from gitops_ml.request_models import MAX_BATCH_RECORDS, RequestModels
 from gitops_ml.schema import load_schema
 from gitops_ml.scoring import ServedModel
 
@@ -84,7 +84,7 @@ class ModelService:
             get_batch_size=len,
         )
         self._score_merged = batcher(self._score_lists)
-        self.score_inline = _single_call_ms(self._score) < INLINE_SCORING_MS
+        self.score_inline = _single_call_ms(self._score_columns) < INLINE_SCORING_MS
 
     def __is_ready__(self) -> bool:
         return self.model is not None
@@ -150,14 +150,16 @@ class ModelService:
         return [Prediction(**dict(zip(outputs, row, strict=True)), model_version=version) for row in rows]
 
 
-def _single_call_ms(score: Any, calls: int = 20) -> float:
-    """Median cost of scoring the schema's example record, after a first call (warm-up)."""
-    records = [Record.model_validate(example_record(SCHEMA))]
-    score(records)
+def _single_call_ms(score_columns: Any, calls: int = 20) -> float:
+    """Median cost of scoring one record, after a first call (warm-up). The record has every input
+    missing: valid input for the model whatever the schema requires of a request, and it goes
+    through every step and tree as any record does."""
+    record = {name: [None] for name in SCHEMA.input_names()}
+    score_columns(record)
     timings = []
     for _ in range(calls):
         start = time.perf_counter()
-        score(records)
+        score_columns(record)
         timings.append(time.perf_counter() - start)
     return statistics.median(timings) * 1000
 
