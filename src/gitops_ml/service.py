@@ -26,6 +26,7 @@ engine, a batchable API on a second service, costs an HTTP hop per request and, 
 
 from __future__ import annotations
 
+import asyncio
 import statistics
 import time
 from collections.abc import Sequence
@@ -55,6 +56,7 @@ INLINE_SCORING_MS = 1.0
 # Scoring requests one worker serves at once; more get a 503 at once (LoadShedder). A closed loop of
 # 32 clients is never shed, 128 are in part (docs/benchmarks.md, "Serving").
 MAX_IN_FLIGHT = 32
+RETRY_AFTER = {"Retry-After": "1"}  # seconds
 
 PROJECT = load_params().project
 SCHEMA = load_schema()
@@ -221,8 +223,8 @@ class RequestGuard:
 
 
 class LoadShedder:
-    """Answer 503 (with ``Retry-After``) to a scoring request that finds ``max_in_flight`` already
-    being served by this worker, instead of queueing it behind them until it times out.
+    """Answer 503 (with ``Retry-After``) to a scoring request that finds ``max_in_flight`` others
+    already read and not yet answered by this worker, instead of queueing it behind them.
 
     BentoML's own ``traffic.max_concurrency`` answers 429, which tells a client that *it* sent too
     much; an overloaded server is a 503, which load balancers and retrying clients treat as such.
@@ -236,11 +238,17 @@ class LoadShedder:
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
         if scope["type"] != "http" or scope["method"] != "POST":
             return await self.app(scope, receive, send)
-        if self.in_flight >= self.max_in_flight:
-            answer = JSONResponse({"error": "overloaded: retry later"}, status_code=503, headers={"Retry-After": "1"})
-            return await answer(scope, receive, send)
+        place = self.in_flight  # requests ahead of this one in this worker
         self.in_flight += 1
         try:
+            # A cheap record is served without a pause (scored in the loop), so without this
+            # yield each request would finish before the next one is counted, and a backlog of
+            # requests the worker has read would never show. Yielding once lets every request
+            # already read take its place first.
+            await asyncio.sleep(0)
+            if place >= self.max_in_flight:
+                shed = JSONResponse({"error": "overloaded: retry later"}, status_code=503, headers=RETRY_AFTER)
+                return await shed(scope, receive, send)
             await self.app(scope, receive, send)
         finally:
             self.in_flight -= 1

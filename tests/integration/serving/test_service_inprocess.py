@@ -339,3 +339,34 @@ def test_single_records_score_inline_when_cheap_and_batched_otherwise(client):
     service.score_inline = False
     batched = anyio.run(answers)
     assert batched == inline and len({answer[OUTPUTS[0]] for answer in inline}) > 1
+
+
+def test_a_burst_read_at_once_is_shed_beyond_the_limit_even_when_each_request_is_quick():
+    """Requests a worker has read together are counted together: with an app that answers without
+    ever pausing (a cheap record scored in the loop), six requests arriving at once and a limit of
+    three give three answers and three 503s, not six answers one after the other."""
+    import asyncio
+
+    from gitops_ml.service import LoadShedder
+
+    async def instant(scope, receive, send):
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"{}"})
+
+    async def burst() -> list[int]:
+        shedder, statuses = LoadShedder(instant, max_in_flight=3), []
+
+        async def one() -> None:
+            async def send(message):
+                if message["type"] == "http.response.start":
+                    statuses.append(message["status"])
+
+            async def receive():
+                return {"type": "http.request", "body": b"{}", "more_body": False}
+
+            await shedder({"type": "http", "method": "POST", "path": "/predict", "headers": []}, receive, send)
+
+        await asyncio.gather(*(one() for _ in range(6)))
+        return statuses
+
+    assert sorted(asyncio.run(burst())) == [200, 200, 200, 503, 503, 503]
