@@ -231,7 +231,7 @@ def in_process(frame: pd.DataFrame, repeats: int = 300) -> list[dict]:
 
     from gitops_ml import compiled_trees
     from gitops_ml.model import predict
-    from gitops_ml.scoring import column_values, predictor
+    from gitops_ml.scoring import call_seconds, column_values, predictor
 
     schema = load_schema(ROOT / "schema.yaml")
     model = joblib.load(ROOT / paths.MODEL)
@@ -249,11 +249,7 @@ def in_process(frame: pd.DataFrame, repeats: int = 300) -> list[dict]:
         row, batch = shape(inputs.head(1)), shape(inputs.head(BATCH_ROWS))
         for _ in range(20):
             score(row)
-        single = []
-        for _ in range(repeats):
-            start = time.perf_counter()
-            score(row)
-            single.append(time.perf_counter() - start)
+        single = call_seconds(lambda: score(row), repeats)  # noqa: B023 (called here, within the loop)
         batches = []
         for _ in range(20):
             start = time.perf_counter()

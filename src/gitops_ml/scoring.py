@@ -10,6 +10,7 @@ times ``predictor`` too, so its latency metrics are the service's.
 
 from __future__ import annotations
 
+import time
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -50,6 +51,17 @@ def records_frame(columns: Columns, schema: Schema) -> pd.DataFrame:
 def column_values(frame: pd.DataFrame, schema: Schema) -> dict[str, list[Any]]:
     """A frame of inputs -> the column-wise values the service holds after validating a request."""
     return {name: frame[name].tolist() for name in schema.input_names()}
+
+
+def call_seconds(call: Callable[[], object], times: int) -> list[float]:
+    """How long each of ``times`` calls took: the evaluate stage's latency metrics and the
+    service's start-up choice between scoring inline and batching time the scorer with it."""
+    seconds = []
+    for _ in range(times):
+        start = time.perf_counter()
+        call()
+        seconds.append(time.perf_counter() - start)
+    return seconds
 
 
 def predictor(pipeline: Any, schema: Schema, trees: Trees | None = None) -> Callable[[Columns], np.ndarray]:

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import asyncio
 import statistics
-import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -43,7 +42,7 @@ from gitops_ml import inference_log, monitor
 from gitops_ml.config import load_params
 from gitops_ml.request_models import MAX_BATCH_RECORDS, RequestModels
 from gitops_ml.schema import load_schema
-from gitops_ml.scoring import ServedModel
+from gitops_ml.scoring import ServedModel, call_seconds
 
 # A full batch is ~300 kB of JSON; anything far larger is refused before it is parsed.
 MAX_BODY_BYTES = 2 * 1024 * 1024
@@ -158,12 +157,7 @@ def _single_call_ms(score_columns: Any, calls: int = 20) -> float:
     through every step and tree as any record does."""
     record = {name: [None] for name in SCHEMA.input_names()}
     score_columns(record)
-    timings = []
-    for _ in range(calls):
-        start = time.perf_counter()
-        score_columns(record)
-        timings.append(time.perf_counter() - start)
-    return statistics.median(timings) * 1000
+    return statistics.median(call_seconds(lambda: score_columns(record), calls)) * 1000
 
 
 def _log(columns: dict[str, list[Any]], outputs: dict[str, list[Any]]) -> None:

@@ -36,7 +36,7 @@ from gitops_ml.model import predict
 from gitops_ml.model_card import ModelCard
 from gitops_ml.plots import render_all
 from gitops_ml.schema import Schema
-from gitops_ml.scoring import column_values, predictor
+from gitops_ml.scoring import call_seconds, column_values, predictor
 from gitops_ml.stages import StageError, run_stage
 from gitops_ml.targets import target_values
 from gitops_ml.uncertainty import Predictions, intervals_dict, metric_intervals, primary_interval
@@ -50,11 +50,7 @@ def serving_metrics(model, inputs: pd.DataFrame, repeats: int, schema: Schema) -
     time, and 1000-row batches."""
     predict_columns = predictor(model, schema, compiled_trees.load(paths.COMPILED, paths.MODEL))
     row = column_values(inputs.head(1), schema)
-    timings = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        predict_columns(row)
-        timings.append(time.perf_counter() - start)
+    timings = call_seconds(lambda: predict_columns(row), repeats)
     batch = column_values(inputs.head(BATCH_ROWS), schema)
     rows = len(inputs.head(BATCH_ROWS))
     start = time.perf_counter()
