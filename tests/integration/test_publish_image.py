@@ -11,7 +11,6 @@ the `docker-registry` binary is installed (`.ci/run` installs it); otherwise ski
 from __future__ import annotations
 
 import io
-import os
 import shutil
 import subprocess
 import tarfile
@@ -24,9 +23,8 @@ import httpx
 import pytest
 
 from gitops_ml.deploy import DeployError, publish
-from tests.support.serving import free_port
+from tests.support.serving import DOCKER_PATH, NO_DOCKER, docker_available, free_port
 
-DOCKER_PATH = os.pathsep.join(["/usr/bin", os.environ.get("PATH", "")])  # as the container test
 REPOSITORY = "Acme/Flights"  # GitHub spells owners with capitals; registries want lower case
 MANIFEST_TYPES = ", ".join(
     [
@@ -38,22 +36,12 @@ MANIFEST_TYPES = ", ".join(
 )
 
 
-def _docker() -> str | None:
-    docker = shutil.which("docker", path=DOCKER_PATH)
-    if docker is None:
-        return None
-    probe = subprocess.run([docker, "info", "--format", "{{.ServerVersion}}"], capture_output=True, text=True)
-    return docker if probe.returncode == 0 else None
-
-
-DOCKER = _docker()
+DOCKER = docker_available()
 REGISTRY_BINARY = shutil.which("docker-registry") or shutil.which("registry")
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(
-        DOCKER is None, reason="no Docker engine reachable (start one: bash ../shared/tools/local-docker.sh)"
-    ),
+    pytest.mark.skipif(DOCKER is None, reason=NO_DOCKER),
     pytest.mark.skipif(
         REGISTRY_BINARY is None, reason="no local registry: install Debian's docker-registry (.ci/run does, as root)"
     ),

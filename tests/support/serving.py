@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -25,7 +26,19 @@ from gitops_ml.schema import Schema
 from tests.support.data import contract
 from tests.support.project import VENV_BIN, env_for, run
 
+# Debian's docker CLI (/usr/bin) has BuildKit; another docker on PATH may lack buildx.
+DOCKER_PATH = os.pathsep.join(["/usr/bin", os.environ.get("PATH", "")])
+NO_DOCKER = "no Docker engine reachable (start one: bash ../shared/tools/local-docker.sh)"
 READY_TIMEOUT_S = 240  # a cold `bentoml serve` is ~10 s; allow for a loaded 2-core machine
+
+
+def docker_available() -> str | None:
+    """The docker CLI, when an engine answers it; None otherwise (the tests that need one skip)."""
+    docker = shutil.which("docker", path=DOCKER_PATH)
+    if docker is None:
+        return None
+    probe = subprocess.run([docker, "info", "--format", "{{.ServerVersion}}"], capture_output=True, text=True)
+    return docker if probe.returncode == 0 else None
 
 
 def free_port() -> int:

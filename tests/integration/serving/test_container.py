@@ -9,7 +9,6 @@ reason; `bash ../shared/tools/local-docker.sh` starts an engine where none runs 
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import time
 
@@ -18,27 +17,15 @@ import pytest
 from gitops_ml.deploy import smoke
 from gitops_ml.schema import load_schema
 from tests.support.project import VENV_BIN
-from tests.support.serving import free_port, wait_ready
+from tests.support.serving import DOCKER_PATH, NO_DOCKER, docker_available, free_port, wait_ready
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("bento")]
-
-DOCKER_PATH = os.pathsep.join(["/usr/bin", os.environ.get("PATH", "")])  # Debian's CLI has BuildKit
-
-
-def docker_available() -> str | None:
-    docker = shutil.which("docker", path=DOCKER_PATH)
-    if docker is None:
-        return None
-    probe = subprocess.run([docker, "info", "--format", "{{.ServerVersion}}"], capture_output=True, text=True)
-    return docker if probe.returncode == 0 else None
 
 
 DOCKER = docker_available()
 
 
-@pytest.mark.skipif(
-    DOCKER is None, reason="no Docker engine reachable (start one: bash ../shared/tools/local-docker.sh)"
-)
+@pytest.mark.skipif(DOCKER is None, reason=NO_DOCKER)
 def test_container_is_ready_and_passes_the_smoke_test(built_bento, tmp_path, record_property):
     project = built_bento.tag.split(":")[0]
     image = f"{project}-test:{built_bento.tag.split(':')[1]}"
