@@ -244,7 +244,7 @@ class RequestModels:
 
     @classmethod
     def for_schema(cls, schema: Schema) -> RequestModels:
-        batch = Annotated[list[batch_record_type(schema)], Field(min_length=1, max_length=MAX_BATCH_RECORDS)]  # type: ignore[misc]
+        batch = Annotated[list[batch_record_type(schema)], Field(min_length=1, max_length=MAX_BATCH_RECORDS)]  # type: ignore[misc,valid-type]
         return cls(
             record_model(schema),
             batch,

@@ -99,7 +99,7 @@ class ModelService:
     @bentoml.api(route="/predict")
     async def predict(self, record: Record, /) -> Prediction:  # type: ignore[valid-type]
         """Score one record."""
-        records = [dict(record)]  # as the batch body's records are
+        records: list[dict[str, Any]] = [dict(record)]  # as the batch body's records are
         if self.score_inline:
             outputs = self._score(records)
         else:
