@@ -7,7 +7,7 @@ Needs `make run` (models/, data/split/test.parquet) and `make bento` (the Bento 
 First, in this process: one row and 1000-row batches scored by the pipeline as fitted (a
 DataFrame, what the service ran before) and by the service's path (scoring.predictor on
 column-wise values). Then each server runs alone on loopback while a closed-loop asyncio client
-(httpx, keep-alive) sends single records, 1000-record batches (``{"records": [...]}``) and, where
+(aiohttp, keep-alive) sends single records, 1000-record batches (``{"records": [...]}``) and, where
 the server has a columnar format, the same batches column by column, at concurrency 1, 8 and 32
 for ``--seconds`` each, after a warm-up. The three servers score the same fitted pipeline:
 
@@ -18,6 +18,11 @@ for ``--seconds`` each, after a warm-up. The three servers score the same fitted
             with as many workers as the Bento has processes (2); columns: ``dataframe_split``
 * asgi:     a minimal Starlette app under uvicorn (1 process) calling predict_proba on a
             DataFrame of the request's records: no validation, no logging, no batching
+* floor:    single records only, `bentoml serve` of a service whose endpoint does nothing (no
+            model, no validation, no log): what BentoML's own stack costs per request
+
+Each load also measures CPU per request: the client's own, and the server's whole process tree
+(``psutil``), which is less noisy than throughput on a shared machine.
 
 Then a profile: single records at concurrency 1 for ``--profile-seconds`` while py-spy samples the
 Bento's processes, CPU time per request by part (``PROFILE_PARTS``). Then a soak: the Bento at
@@ -39,6 +44,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 import argparse
 import asyncio
 import json
+import resource
 import socket
 import subprocess
 import sys
@@ -47,6 +53,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
+import aiohttp
 import httpx
 import numpy as np
 import pandas as pd
@@ -88,6 +95,29 @@ routes = [Route(path, predict, methods=["POST"]) for path in ("/predict", "/pred
 app = Starlette(routes=routes)
 """
 
+# BentoML's own cost per request: the service's stack (uvicorn, starlette, BentoML's tracing, metrics,
+# access log and API layer, as many workers) around an endpoint that does nothing.
+FLOOR_SERVICE = """
+import bentoml
+from pydantic import BaseModel, ConfigDict
+
+
+class AnyRecord(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+class Answer(BaseModel):
+    probability: float
+    model_version: str
+
+
+@bentoml.service(name="floor", workers="cpu_count")
+class Floor:
+    @bentoml.api(route="/predict")
+    async def predict(self, record: AnyRecord, /) -> Answer:
+        return Answer(probability=0.5, model_version="none")
+"""
+
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -118,12 +148,30 @@ def tree_rss(pid: int) -> int:
     return sum(p.memory_info().rss for p in [process, *process.children(recursive=True)])
 
 
-async def closed_loop(url: str, bodies: list[bytes], concurrency: int, seconds: float) -> dict:
+def cpu_seconds(pid: int | None = None) -> float:
+    """User + system CPU time of this process, or of a server's whole process tree."""
+    if pid is None:
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        return usage.ru_utime + usage.ru_stime
+    processes = [psutil.Process(pid), *psutil.Process(pid).children(recursive=True)]
+    return sum(times.user + times.system for times in (p.cpu_times() for p in processes))
+
+
+async def closed_loop(
+    url: str, bodies: list[bytes], concurrency: int, seconds: float, server: int | None = None
+) -> dict:
+    """``concurrency`` clients on keep-alive connections, each sending its next body when answered.
+
+    aiohttp rather than httpx: the client shares the two cores with the server, and httpx costs
+    ~3 ms of CPU per request against aiohttp's ~0.9 (measured), which the server would lose.
+    With ``server`` (a pid), also the CPU time the server's processes spent per request."""
     latencies: list[float] = []
     errors = 0
     statuses: Counter[str] = Counter()
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(limits=limits, timeout=60, headers={"Content-Type": "application/json"}) as client:
+    connector = aiohttp.TCPConnector(limit=concurrency)
+    timeout = aiohttp.ClientTimeout(total=60)
+    headers = {"Content-Type": "application/json"}
+    async with aiohttp.ClientSession(connector=connector, timeout=timeout, headers=headers) as client:
         deadline = time.perf_counter() + seconds
 
         async def worker(offset: int) -> None:
@@ -132,20 +180,24 @@ async def closed_loop(url: str, bodies: list[bytes], concurrency: int, seconds: 
             while time.perf_counter() < deadline:
                 start = time.perf_counter()
                 try:
-                    response = await client.post(url, content=bodies[i % len(bodies)])
-                    ok = response.status_code == 200
-                    statuses[str(response.status_code)] += 1
-                except httpx.HTTPError as error:
+                    async with client.post(url, data=bodies[i % len(bodies)]) as response:
+                        await response.read()
+                    ok = response.status == 200
+                    statuses[str(response.status)] += 1
+                except (aiohttp.ClientError, TimeoutError) as error:
                     ok = False
                     statuses[type(error).__name__] += 1
                 latencies.append(time.perf_counter() - start)
                 errors += not ok
                 i += concurrency
 
+        client_start, server_start = cpu_seconds(), cpu_seconds(server) if server else 0.0
         started = time.perf_counter()
         await asyncio.gather(*(worker(k) for k in range(concurrency)))
         elapsed = time.perf_counter() - started
+        client_cpu, server_cpu = cpu_seconds() - client_start, cpu_seconds(server) - server_start if server else None
     ms = np.array(latencies) * 1000
+    requests = max(len(latencies), 1)
     return {
         "requests": len(latencies),
         "errors": errors,
@@ -153,6 +205,8 @@ async def closed_loop(url: str, bodies: list[bytes], concurrency: int, seconds: 
         "p50_ms": float(np.percentile(ms, 50)),
         "p99_ms": float(np.percentile(ms, 99)),
         "statuses": dict(statuses),
+        "client_cpu_ms": client_cpu * 1000 / requests,
+        "server_cpu_ms": None if server_cpu is None else server_cpu * 1000 / requests,
     }
 
 
@@ -266,13 +320,13 @@ def in_process(frame: pd.DataFrame, repeats: int = 300) -> list[dict]:
     return results
 
 
-def run_suite(name: str, url: str, routes: dict[str, str], records: list[dict], seconds: float) -> list[dict]:
+def run_suite(name: str, url: str, routes: dict[str, str], records: list[dict], seconds: float, pid: int) -> list[dict]:
     results = []
     for kind in routes:
         bodies = bodies_for(kind, name, records)
         asyncio.run(closed_loop(url + routes[kind], bodies, 8, 3))  # warm-up (and the batcher's calibration)
         for concurrency in CONCURRENCY:
-            result = asyncio.run(closed_loop(url + routes[kind], bodies, concurrency, seconds))
+            result = asyncio.run(closed_loop(url + routes[kind], bodies, concurrency, seconds, server=pid))
             rows = 1 if kind == "single" else BATCH_ROWS
             result.update(server=name, kind=kind, concurrency=concurrency, rows_per_s=result["requests_per_s"] * rows)
             print(json.dumps(result), flush=True)
@@ -303,7 +357,7 @@ def main() -> None:
     parser.add_argument("--overload-seconds", type=float, default=60)
     parser.add_argument("--profile-seconds", type=float, default=20)
     parser.add_argument("--out", type=Path, default=ROOT / "build/bench")
-    parser.add_argument("--servers", default="bentoml,mlflow,asgi")
+    parser.add_argument("--servers", default="bentoml,floor,mlflow,asgi")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     test = pd.read_parquet(ROOT / paths.split_file("test"))
@@ -334,6 +388,11 @@ def main() -> None:
                        "--host", "127.0.0.1", "--port", str(port), "--workers", "2"]  # fmt: skip
             routes = {"single": "/invocations", "batch": "/invocations", "columns": "/invocations"}
             health = "/ping"
+        elif name == "floor":
+            (workdir / "floor_service.py").write_text(FLOOR_SERVICE)
+            command = [str(BIN / "bentoml"), "serve", "floor_service:Floor", "--host", "127.0.0.1", "--port", str(port)]
+            routes = {"single": "/predict"}
+            health = "/readyz"
         else:
             app = workdir / "baseline_app.py"
             times = [c.name for c in schema.input_columns() if c.kind == "datetime"]
@@ -348,7 +407,7 @@ def main() -> None:
                 wait_http(url + health)
             else:
                 wait_http_post(url + routes["single"], bodies_for("single", name, records)[0])
-            results += run_suite(name, url, routes, records, args.seconds)
+            results += run_suite(name, url, routes, records, args.seconds, process.pid)
             if name == "bentoml" and args.profile_seconds > 0:
                 profiled = profile(url + "/predict", process.pid, bodies_for("single", name, records),
                                    args.profile_seconds, args.out)  # fmt: skip
@@ -400,13 +459,15 @@ def markdown(inprocess: list[dict], results: list[dict], soak: dict, overload: d
     ]
     lines += [
         "",
-        "| payload | concurrency | server | requests/s | rows/s | p50 ms | p99 ms | errors |",
-        "|---|---|---|---|---|---|---|---|",
+        "| payload | concurrency | server | requests/s | rows/s | p50 ms | p99 ms | errors | server CPU ms/req "
+        "| client CPU ms/req |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
         lines.append(
             f"| {r['kind']} | {r['concurrency']} | {r['server']} | {r['requests_per_s']:.0f} | {r['rows_per_s']:.0f} "
-            f"| {r['p50_ms']:.1f} | {r['p99_ms']:.1f} | {r['errors']} |"
+            f"| {r['p50_ms']:.1f} | {r['p99_ms']:.1f} | {r['errors']} | {r['server_cpu_ms']:.2f} "
+            f"| {r['client_cpu_ms']:.2f} |"
         )
     if soak:
         lines.append(
@@ -429,6 +490,13 @@ def markdown(inprocess: list[dict], results: list[dict], soak: dict, overload: d
             "|---|---|---|",
         ]
         lines += [f"| {part} | {ms:.3f} | {ms / total:.0%} |" for part, ms in profiled["cpu_ms_per_request"].items()]
+    floor = {r["concurrency"]: r for r in results if r["server"] == "floor"}
+    ours = {r["concurrency"]: r for r in results if r["server"] == "bentoml" and r["kind"] == "single"}
+    if floor and ours:
+        lines += ["", "| single records: the service vs BentoML's floor | c=1 | c=8 | c=32 |", "|---|---|---|---|"]
+        for label, key in (("requests/s", "requests_per_s"), ("server CPU ms per request", "server_cpu_ms")):
+            ratios = [f"{ours[c][key] / floor[c][key]:.2f}x" if c in ours and c in floor else "" for c in CONCURRENCY]
+            lines.append(f"| {label} | {' | '.join(ratios)} |")
     lines += ["", "| ratio to mlflow, c=8 | requests/s | rows/s |", "|---|---|---|"]
     at8 = {(r["server"], r["kind"]): r for r in results if r["concurrency"] == 8}
     for kind in ("single", "batch", "columns"):
