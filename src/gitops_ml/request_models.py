@@ -12,6 +12,7 @@ Imports only pydantic and the schema: the serving image carries no training libr
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -110,7 +111,19 @@ def _column_type(column: Column) -> Any:
     return Annotated[values | None, Field(default=None)] if column.nullable else values
 
 
+# Texts tried, in order, as a patterned column's example before generating one (they read better).
 PATTERN_EXAMPLES = ("ABC", "abc", "A1", "1", "a", "example")
+GENERATED_EXAMPLES = 100  # texts exrex generates for a pattern before giving up
+
+
+def _matching_text(pattern: str) -> str | None:
+    """A text the schema's pattern matches in full: a readable one if it fits, else the first
+    exrex generates from the pattern (None for a pattern it cannot expand)."""
+    import exrex
+
+    readable = (text for text in PATTERN_EXAMPLES)
+    generated = itertools.islice(exrex.generate(pattern, limit=10), GENERATED_EXAMPLES)
+    return next((text for text in itertools.chain(readable, generated) if re.fullmatch(pattern, text)), None)
 
 
 def _example_value(column: Column) -> Any:
@@ -119,9 +132,7 @@ def _example_value(column: Column) -> Any:
     if column.kind == "datetime":
         return "2024-07-01T08:00:00"
     if column.kind == "category":
-        if column.pattern is None:
-            return "example"
-        return next((text for text in PATTERN_EXAMPLES if re.fullmatch(column.pattern, text)), None)
+        return "example" if column.pattern is None else _matching_text(column.pattern)
     low = column.minimum if column.minimum is not None else 0
     high = column.maximum if column.maximum is not None else low + 1
     middle = (low + high) / 2
