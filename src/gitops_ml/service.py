@@ -195,15 +195,17 @@ class RequestGuard:
         declared = headers.get(b"content-length", b"0")
         if not declared.isdigit() or int(declared) > self.max_body_bytes:
             return await self._refuse(scope, receive, send, 413, self._too_large())
-        body, more = b"", True
+        chunks, size, more = [], 0, True
         while more:  # also bounds bodies sent without a Content-Length (chunked)
             message = await receive()
             if message["type"] != "http.request":
                 return None  # the client went away
-            body += message.get("body", b"")
+            chunks.append(message.get("body", b""))
+            size += len(chunks[-1])
             more = message.get("more_body", False)
-            if len(body) > self.max_body_bytes:
+            if size > self.max_body_bytes:
                 return await self._refuse(scope, receive, send, 413, self._too_large())
+        body = b"".join(chunks)  # joined once: adding each chunk would copy the body so far every time
         replayed = False
 
         async def replay() -> dict:
