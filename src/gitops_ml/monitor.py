@@ -37,10 +37,8 @@ def log_predictions(monitor: str, schema: Schema, columns: dict[str, list[Any]],
     """Log one request's records (column-wise) with the model's outputs (inference_log.output_fields)."""
     with bentoml.monitor(monitor) as log:
         for column in schema.input_columns():
-            values = columns[column.name]
-            if column.kind == "datetime":
-                values = [value.isoformat() for value in values]
-            log.log_batch(values, name=column.name, role="feature", data_type=_monitor_type(column))
+            # Times as they are: orjson writes a datetime as ISO 8601 text itself (and None as null).
+            log.log_batch(columns[column.name], name=column.name, role="feature", data_type=_monitor_type(column))
         for name, values in outputs.items():
             kind = "categorical" if name == inference_log.LABEL else "numerical"
             log.log_batch(values, name=name, role="prediction", data_type=kind)
