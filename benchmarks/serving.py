@@ -20,6 +20,8 @@ for ``--seconds`` each, after a warm-up. The three servers score the same fitted
             DataFrame of the request's records: no validation, no logging, no batching
 * floor:    single records only, `bentoml serve` of a service whose endpoint does nothing (no
             model, no validation, no log): what BentoML's own stack costs per request
+* bare:     the same do-nothing endpoint on uvicorn and Starlette alone, 2 workers (not in the
+            default list; `--servers floor,bare`): what HTTP itself costs on this machine
 
 Each load also measures CPU per request: the client's own, and the server's whole process tree
 (``psutil``), which is less noisy than throughput on a shared machine.
@@ -93,6 +95,20 @@ async def predict(request):
 
 routes = [Route(path, predict, methods=["POST"]) for path in ("/predict", "/predict_batch")]
 app = Starlette(routes=routes)
+"""
+
+# The same do-nothing endpoint on uvicorn and Starlette alone (2 workers): what HTTP itself costs here.
+BARE_APP = """
+from starlette.applications import Starlette
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+
+async def predict(request):
+    await request.json()
+    return JSONResponse({"probability": 0.5, "model_version": "none"})
+
+app = Starlette(routes=[Route("/predict", predict, methods=["POST"])])
 """
 
 # BentoML's own cost per request: the service's stack (uvicorn, starlette, BentoML's tracing, metrics,
@@ -393,6 +409,12 @@ def main() -> None:
             command = [str(BIN / "bentoml"), "serve", "floor_service:Floor", "--host", "127.0.0.1", "--port", str(port)]
             routes = {"single": "/predict"}
             health = "/readyz"
+        elif name == "bare":
+            (workdir / "bare_app.py").write_text(BARE_APP)
+            command = [str(BIN / "python"), "-m", "uvicorn", "bare_app:app", "--host", "127.0.0.1",
+                       "--port", str(port), "--workers", "2", "--log-level", "warning"]  # fmt: skip
+            routes = {"single": "/predict"}
+            health = None
         else:
             app = workdir / "baseline_app.py"
             times = [c.name for c in schema.input_columns() if c.kind == "datetime"]
