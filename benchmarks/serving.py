@@ -375,6 +375,9 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=ROOT / "build/bench")
     parser.add_argument("--servers", default="bentoml,floor,mlflow,asgi")
     args = parser.parse_args()
+    # Absolute: `bentoml serve TAG` runs in the Bento's own directory, where a relative log
+    # directory would fill the Bento in the store (and the image built from it) with inference logs.
+    args.out = args.out.resolve()
     args.out.mkdir(parents=True, exist_ok=True)
     test = pd.read_parquet(ROOT / paths.split_file("test"))
     schema = load_schema(ROOT / "schema.yaml")
