@@ -121,9 +121,8 @@ def _matching_text(pattern: str) -> str | None:
     exrex generates from the pattern (None for a pattern it cannot expand)."""
     import exrex
 
-    readable = (text for text in PATTERN_EXAMPLES)
     generated = itertools.islice(exrex.generate(pattern, limit=10), GENERATED_EXAMPLES)
-    return next((text for text in itertools.chain(readable, generated) if re.fullmatch(pattern, text)), None)
+    return next((text for text in itertools.chain(PATTERN_EXAMPLES, generated) if re.fullmatch(pattern, text)), None)
 
 
 def _example_value(column: Column) -> Any:
