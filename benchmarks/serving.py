@@ -164,13 +164,21 @@ def tree_rss(pid: int) -> int:
     return sum(p.memory_info().rss for p in [process, *process.children(recursive=True)])
 
 
-def cpu_seconds(pid: int | None = None) -> float:
-    """User + system CPU time of this process, or of a server's whole process tree."""
+def cpu_seconds(pid: int | None = None) -> dict[int, float]:
+    """User + system CPU time of this process, or of each process in a server's tree, by pid."""
     if pid is None:
         usage = resource.getrusage(resource.RUSAGE_SELF)
-        return usage.ru_utime + usage.ru_stime
+        return {os.getpid(): usage.ru_utime + usage.ru_stime}
     processes = [psutil.Process(pid), *psutil.Process(pid).children(recursive=True)]
-    return sum(times.user + times.system for times in (p.cpu_times() for p in processes))
+    return {p.pid: times.user + times.system for p in processes for times in [p.cpu_times()]}
+
+
+def cpu_spent(before: dict[int, float], after: dict[int, float]) -> tuple[float, float]:
+    """CPU seconds spent between two readings, and the busiest process's share of it (with two
+    workers, ~0.5 when the connections were spread evenly, 1.0 when one worker had them all)."""
+    spent = [after[pid] - before.get(pid, 0.0) for pid in after]
+    total = sum(spent)
+    return total, max(spent) / total if total else 0.0
 
 
 async def closed_loop(
@@ -207,11 +215,12 @@ async def closed_loop(
                 errors += not ok
                 i += concurrency
 
-        client_start, server_start = cpu_seconds(), cpu_seconds(server) if server else 0.0
+        client_start, server_start = cpu_seconds(), cpu_seconds(server) if server else {}
         started = time.perf_counter()
         await asyncio.gather(*(worker(k) for k in range(concurrency)))
         elapsed = time.perf_counter() - started
-        client_cpu, server_cpu = cpu_seconds() - client_start, cpu_seconds(server) - server_start if server else None
+        client_cpu, _ = cpu_spent(client_start, cpu_seconds())
+        server_cpu, busiest = cpu_spent(server_start, cpu_seconds(server)) if server else (None, None)
     ms = np.array(latencies) * 1000
     requests = max(len(latencies), 1)
     return {
@@ -223,6 +232,7 @@ async def closed_loop(
         "statuses": dict(statuses),
         "client_cpu_ms": client_cpu * 1000 / requests,
         "server_cpu_ms": None if server_cpu is None else server_cpu * 1000 / requests,
+        "busiest_process_cpu_share": busiest,
     }
 
 
@@ -485,14 +495,14 @@ def markdown(inprocess: list[dict], results: list[dict], soak: dict, overload: d
     lines += [
         "",
         "| payload | concurrency | server | requests/s | rows/s | p50 ms | p99 ms | errors | server CPU ms/req "
-        "| client CPU ms/req |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| busiest process's CPU share | client CPU ms/req |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
         lines.append(
             f"| {r['kind']} | {r['concurrency']} | {r['server']} | {r['requests_per_s']:.0f} | {r['rows_per_s']:.0f} "
             f"| {r['p50_ms']:.1f} | {r['p99_ms']:.1f} | {r['errors']} | {r['server_cpu_ms']:.2f} "
-            f"| {r['client_cpu_ms']:.2f} |"
+            f"| {r['busiest_process_cpu_share']:.2f} | {r['client_cpu_ms']:.2f} |"
         )
     if soak:
         lines.append(
