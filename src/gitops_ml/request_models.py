@@ -6,7 +6,8 @@ of them is refused with a message naming the field; NaN and infinity are refused
 so are fields the schema does not declare. The response is ``probability`` and ``label`` for a
 classification model, ``prediction`` for a regression model.
 
-Imports only pydantic and the schema: the serving image carries no training libraries.
+Imports only pydantic, the schema and the inference log's output names: the serving image carries
+no training libraries.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal, NotRequired
 
@@ -34,6 +35,7 @@ from pydantic import (
 )
 from typing_extensions import TypedDict  # pydantic needs typing_extensions' TypedDict before Python 3.12
 
+from gitops_ml import inference_log
 from gitops_ml.schema import Column, Schema
 
 # A 1000-row batch is ~300 kB of JSON. Larger requests are refused (HTTP 400) rather than
@@ -193,51 +195,48 @@ def columns_model(schema: Schema) -> type[BaseModel]:
     )
 
 
-def prediction_model(schema: Schema) -> type[BaseModel]:
-    version = (str, Field(description="The BentoML model tag that made the prediction."))
+def _output_fields(schema: Schema, each: Callable[[Any], Any]) -> dict[str, Any]:
+    """The model's outputs (named as the inference log names them) as fields; ``each`` makes a
+    field's type from one value's type: the value itself for one record, a list for columns."""
     if schema.task == "regression":
-        return create_model(
-            "Prediction",
-            __doc__=f"The model's answer for one record: the predicted {schema.target}.",
-            prediction=(float, Field(description=f"Predicted {schema.target}.")),
-            model_version=version,
-        )
+        return {inference_log.PREDICTION: (each(float), Field(description=f"Predicted {schema.target}."))}
     labels: Any = Literal[(schema.positive_label, schema.negative_label)]  # built at run time, like _field_type's
-    return create_model(
-        "Prediction",
-        __doc__=f"The model's answer for one record: how likely {schema.target} is {schema.positive_label!r}.",
-        probability=(
-            float,
-            Field(description=f"Probability that {schema.target} is {schema.positive_label!r}.", ge=0, le=1),
+    probability = Annotated[float, Field(ge=0, le=1)]
+    return {
+        inference_log.PROBABILITY: (
+            each(probability),
+            Field(description=f"Probability that {schema.target} is {schema.positive_label!r}."),
         ),
-        label=(
-            labels,
+        inference_log.LABEL: (
+            each(labels),
             Field(description="The positive class when the probability is at or above the model's threshold."),
         ),
-        model_version=version,
+    }
+
+
+def _answered(schema: Schema) -> str:
+    if schema.task == "regression":
+        return f"the predicted {schema.target}"
+    return f"how likely {schema.target} is {schema.positive_label!r}"
+
+
+def prediction_model(schema: Schema) -> type[BaseModel]:
+    """The answer to one record."""
+    return create_model(
+        "Prediction",
+        __doc__=f"The model's answer for one record: {_answered(schema)}.",
+        **_output_fields(schema, lambda value: value),
+        model_version=(str, Field(description="The BentoML model tag that made the prediction.")),
     )
 
 
 def predictions_model(schema: Schema) -> type[BaseModel]:
     """The answer to a columnar request: the outputs column by column, in record order."""
-    version = (str, Field(description="The BentoML model tag that made the predictions."))
-    if schema.task == "regression":
-        return create_model(
-            "Predictions",
-            __doc__=f"The predicted {schema.target} of each record.",
-            prediction=(list[float], Field(description=f"Predicted {schema.target}.")),
-            model_version=version,
-        )
-    labels: Any = Literal[(schema.positive_label, schema.negative_label)]
     return create_model(
         "Predictions",
-        __doc__=f"How likely {schema.target} is {schema.positive_label!r}, for each record.",
-        probability=(list[float], Field(description=f"Probability that {schema.target} is {schema.positive_label!r}.")),
-        label=(
-            list[labels],
-            Field(description="The positive class where the probability is at or above the threshold."),
-        ),
-        model_version=version,
+        __doc__=f"The model's answers column by column, in record order: {_answered(schema)}.",
+        **_output_fields(schema, lambda value: list[value]),  # type: ignore[valid-type]
+        model_version=(str, Field(description="The BentoML model tag that made the predictions.")),
     )
 
 

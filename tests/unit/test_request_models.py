@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 from pydantic import BaseModel, ValidationError, create_model
 
+from gitops_ml.inference_log import output_fields
 from gitops_ml.request_models import RequestModels, _matching_text, example_record
 from gitops_ml.schema import Schema
 from tests.support.data import ALL_CONTRACTS, contract
@@ -72,3 +73,16 @@ def test_a_nullable_field_left_out_of_a_batch_record_reads_as_missing():
     record = {field: value for field, value in example_record(schema).items() if field != nullable.name}
     batch = batch_body(models).model_validate({"records": [record]})
     assert models.columns(batch.records)[nullable.name] == [None]
+
+
+@pytest.mark.parametrize("name", ALL_CONTRACTS)
+def test_both_answers_name_the_outputs_as_the_inference_log_does(name):
+    schema = contract(name)
+    models = RequestModels.for_schema(schema)
+    expected = [*output_fields(schema.task), "model_version"]
+    assert list(models.prediction.model_fields) == list(models.predictions.model_fields) == expected
+    one = {"prediction": 12.5} if schema.task == "regression" else {"probability": 0.5, "label": schema.positive_label}
+    models.prediction(**one, model_version="m:1")
+    models.predictions(**{field: [value, value] for field, value in one.items()}, model_version="m:1")
+    with pytest.raises(ValidationError):
+        models.predictions(**{field: [value, "seven"] for field, value in one.items()}, model_version="m:1")
