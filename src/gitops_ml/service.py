@@ -100,14 +100,15 @@ class ModelService:
     async def predict(self, record: Record, /) -> Prediction:  # type: ignore[valid-type]
         """Score one record."""
         records: list[dict[str, Any]] = [dict(record)]  # as the batch body's records are
+        columns = MODELS.columns(records)
         if self.score_inline:
-            outputs = self._score(records)
+            outputs = self._score_columns(columns)
         else:
             merged = await self._score_merged(records)  # this request's share of a merged call
             if merged is None:  # the batcher's fallback answer; typed optional, but _overloaded raises instead
                 return _overloaded()
             outputs = merged
-        _log(MODELS.columns(records), outputs)
+        _log(columns, outputs)
         return self._answers(outputs)[0]
 
     @bentoml.api(route="/predict_batch")
