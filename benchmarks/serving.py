@@ -46,8 +46,6 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 import argparse
 import asyncio
 import json
-import resource
-import socket
 import subprocess
 import sys
 import tempfile
@@ -67,7 +65,7 @@ sys.path.insert(0, str(ROOT))
 
 from gitops_ml import paths  # noqa: E402
 from gitops_ml.schema import load_schema  # noqa: E402
-from tests.support.serving import stop_process_group, to_records  # noqa: E402
+from tests.support.serving import free_port, stop_process_group, to_records  # noqa: E402
 
 BIN = Path(sys.executable).parent
 CONCURRENCY = (1, 8, 32)
@@ -135,12 +133,6 @@ class Floor:
 """
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def start(command: list[str], cwd: Path, env: dict[str, str], log: Path) -> subprocess.Popen:
     return subprocess.Popen(
         command, cwd=cwd, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT, start_new_session=True
@@ -164,11 +156,8 @@ def tree_rss(pid: int) -> int:
     return sum(p.memory_info().rss for p in [process, *process.children(recursive=True)])
 
 
-def cpu_seconds(pid: int | None = None) -> dict[int, float]:
-    """User + system CPU time of this process, or of each process in a server's tree, by pid."""
-    if pid is None:
-        usage = resource.getrusage(resource.RUSAGE_SELF)
-        return {os.getpid(): usage.ru_utime + usage.ru_stime}
+def cpu_seconds(pid: int) -> dict[int, float]:
+    """User + system CPU time of each process in a server's tree, by pid."""
     processes = [psutil.Process(pid), *psutil.Process(pid).children(recursive=True)]
     return {p.pid: times.user + times.system for p in processes for times in [p.cpu_times()]}
 
@@ -215,11 +204,11 @@ async def closed_loop(
                 errors += not ok
                 i += concurrency
 
-        client_start, server_start = cpu_seconds(), cpu_seconds(server) if server else {}
+        client_start, server_start = time.process_time(), cpu_seconds(server) if server else {}
         started = time.perf_counter()
         await asyncio.gather(*(worker(k) for k in range(concurrency)))
         elapsed = time.perf_counter() - started
-        client_cpu, _ = cpu_spent(client_start, cpu_seconds())
+        client_cpu = time.process_time() - client_start
         server_cpu, busiest = cpu_spent(server_start, cpu_seconds(server)) if server else (None, None)
     ms = np.array(latencies) * 1000
     requests = max(len(latencies), 1)
@@ -330,11 +319,7 @@ def in_process(frame: pd.DataFrame, repeats: int = 300) -> list[dict]:
         for _ in range(20):
             score(row)
         single = call_seconds(lambda: score(row), repeats)  # noqa: B023 (called here, within the loop)
-        batches = []
-        for _ in range(20):
-            start = time.perf_counter()
-            score(batch)
-            batches.append(time.perf_counter() - start)
+        batches = call_seconds(lambda: score(batch), 20)  # noqa: B023 (called here, within the loop)
         result = {
             "path": name,
             "single_p50_ms": float(np.percentile(single, 50)) * 1000,
