@@ -6,7 +6,7 @@ of them is refused with a message naming the field; NaN and infinity are refused
 so are fields the schema does not declare. The response is ``probability`` and ``label`` for a
 classification model, ``prediction`` for a regression model.
 
-Imports only pydantic, the schema and the inference log's output names: the serving image carries
+Imports only pydantic, exrex, the schema and the inference log's output names: the serving image carries
 no training libraries.
 """
 
@@ -19,6 +19,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal, NotRequired
 
+import exrex
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -121,8 +122,6 @@ GENERATED_EXAMPLES = 100  # texts exrex generates for a pattern before giving up
 def _matching_text(pattern: str) -> str | None:
     """A text the schema's pattern matches in full: a readable one if it fits, else the first
     exrex generates from the pattern (None for a pattern it cannot expand)."""
-    import exrex
-
     generated = itertools.islice(exrex.generate(pattern, limit=10), GENERATED_EXAMPLES)
     return next((text for text in itertools.chain(PATTERN_EXAMPLES, generated) if re.fullmatch(pattern, text)), None)
 
