@@ -25,6 +25,7 @@ import tempfile
 import threading
 import time
 import warnings
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -42,6 +43,12 @@ COMPILER_FLAGS = ["-O1"]
 # same answers bit for bit. Branch annotation (likely/unlikely from training data) gained nothing
 # measurable. Eight translation units: gcc's time grows faster than linearly with one's size.
 TL2CGEN_PARAMS = {"parallel_comp": 8, "quantize": 1}
+# A batch of at least this many rows is walked in the order of the feature the trees split on most
+# (``sort_rows_by`` in compiled.json), and answered in its own order: neighbouring rows then take
+# the same branches at those splits, which the CPU predicts. 1000 rows sampled at random from the
+# example's test split: 0.85x the trees' time, the same answers bit for bit; rows in file order
+# (time order) take 0.6x, which is why the sort pays (docs/benchmarks.md, "Serving").
+SORTED_FROM_ROWS = 256
 
 
 def model_digest(model_file: Path) -> str:
@@ -87,10 +94,11 @@ def _compile_into(pipeline: Any, model_file: Path, directory: Path) -> dict[str,
 
         start = time.perf_counter()
         try:
+            trees = treelite.sklearn.import_model(estimator)
             with tempfile.TemporaryDirectory() as scratch:  # tl2cgen's sources and objects
                 library = Path(scratch) / LIBRARY
                 tl2cgen.export_lib(
-                    treelite.sklearn.import_model(estimator),
+                    trees,
                     toolchain=COMPILER,
                     libpath=str(library),
                     params=TL2CGEN_PARAMS,
@@ -104,6 +112,7 @@ def _compile_into(pipeline: Any, model_file: Path, directory: Path) -> dict[str,
                 compiled=True,
                 compiler=" ".join([COMPILER, *COMPILER_FLAGS]),
                 params=TL2CGEN_PARAMS,
+                sort_rows_by=_most_split_feature(trees),
                 platform=f"{platform.system()}-{platform.machine()}",
                 seconds=round(time.perf_counter() - start, 1),
             )
@@ -111,6 +120,13 @@ def _compile_into(pipeline: Any, model_file: Path, directory: Path) -> dict[str,
         info["reason"] = reason
     (directory / INFO).write_text(json.dumps(info, indent=2) + "\n")
     return info
+
+
+def _most_split_feature(model: Any) -> int | None:
+    """The input-matrix column the most tree nodes split on (None for trees of single leaves)."""
+    trees = json.loads(model.dump_as_json(pretty_print=False))["trees"]
+    splits = Counter(node["split_feature_id"] for tree in trees for node in tree["nodes"] if "split_feature_id" in node)
+    return splits.most_common(1)[0][0] if splits else None
 
 
 def built_from(directory: Path, model_file: Path) -> bool:
@@ -141,10 +157,19 @@ def load(directory: Path | None, model_file: Path) -> Callable[[np.ndarray], np.
     # One call at a time per predictor: the service scores from a thread pool, and a worker
     # process has one core anyway.
     lock = threading.Lock()
+    sort_by = info.get("sort_rows_by")
 
-    def score(features: np.ndarray) -> np.ndarray:
+    def walk(features: np.ndarray) -> np.ndarray:
         matrix = tl2cgen.DMatrix(np.ascontiguousarray(features, dtype="float64"), dtype="float64")
         with lock:
             return predictor.predict(matrix)[:, 0, 0]
+
+    def score(features: np.ndarray) -> np.ndarray:
+        if sort_by is None or len(features) < SORTED_FROM_ROWS:
+            return walk(features)
+        order = np.argsort(features[:, sort_by])
+        answers = np.empty(len(features), dtype="float64")
+        answers[order] = walk(features[order])
+        return answers
 
     return score

@@ -62,6 +62,27 @@ def test_compiled_trees_answer_as_the_pipeline(name, tmp_path):
     np.testing.assert_allclose(one_by_one, expected[:200], rtol=1e-12, atol=1e-12)
 
 
+@needs_compiler
+def test_a_batch_is_walked_sorted_and_answered_in_its_own_order(tmp_path, monkeypatch):
+    """Rows in the order of the most split-on feature (branch prediction): each row still gets
+    its own answer, bit for bit the one it gets unsorted."""
+    schema = contract("shipped")
+    pipeline = fitted(schema)
+    model_file, directory, info = compiled(pipeline, tmp_path)
+    estimator = pipeline.steps[-1][1]
+    nodes = np.concatenate([tree.nodes for predictors in estimator._predictors for tree in predictors])
+    most_split = np.bincount(nodes["feature_idx"][nodes["is_leaf"] == 0]).argmax()
+    assert info["sort_rows_by"] == most_split
+
+    trees = compiled_trees.load(directory, model_file)
+    matrix = ArrayPipeline.compile(pipeline).features(column_values(scored_rows(schema, 1000), schema))
+    sorted_walk = trees(matrix)
+    monkeypatch.setattr(compiled_trees, "SORTED_FROM_ROWS", len(matrix) + 1)
+    unsorted_walk = trees(matrix)
+    assert not np.array_equal(np.argsort(matrix[:, most_split]), np.arange(len(matrix)))  # the sort moves rows
+    np.testing.assert_array_equal(sorted_walk, unsorted_walk)
+
+
 def test_missing_timestamps_from_a_request_score_as_missing(tmp_path):
     """A validated request holds None where a DataFrame holds NaT: both are missing time parts."""
     schema = contract("shipped")
