@@ -117,9 +117,8 @@ class ModelService:
         columns = MODELS.columns(records)
         outputs = await anyio.to_thread.run_sync(self._score_columns, columns)
         _log(columns, outputs)
-        version, names = self.model.version, list(outputs)
-        rows = zip(*outputs.values(), strict=True)
-        answers = [{**dict(zip(names, row, strict=True)), "model_version": version} for row in rows]
+        keys, versions = (*outputs, "model_version"), [self.model.version] * len(records)
+        answers = [dict(zip(keys, row, strict=True)) for row in zip(*outputs.values(), versions, strict=True)]
         # The list[Prediction] the signature documents (and OpenAPI shows), without a model per record.
         return _json(answers)  # type: ignore[return-value]
 
