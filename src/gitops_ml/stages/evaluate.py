@@ -44,15 +44,17 @@ from gitops_ml.uncertainty import Predictions, intervals_dict, metric_intervals,
 BATCH_ROWS = 1000
 
 
-def serving_metrics(model, inputs: pd.DataFrame, repeats: int, schema: Schema) -> dict[str, float]:
+def serving_metrics(model, inputs: pd.DataFrame, repeats: int, schema: Schema, seed: int) -> dict[str, float]:
     """Model size and latency of a prediction on the path the service runs (scoring.predictor with
     the compiled trees, from column-wise values as a validated request holds them): one row at a
-    time, and 1000-row batches."""
+    time, and batches of 1000 rows drawn at random. Not the first rows: in a file kept in time
+    order, neighbouring rows take the same branches, and the trees walk them in 0.6x the time."""
     predict_columns = predictor(model, schema, compiled_trees.load(paths.COMPILED, paths.MODEL))
     row = column_values(inputs.head(1), schema)
     timings = call_seconds(lambda: predict_columns(row), repeats)
-    batch = column_values(inputs.head(BATCH_ROWS), schema)
-    rows = len(inputs.head(BATCH_ROWS))
+    sample = inputs.sample(n=min(BATCH_ROWS, len(inputs)), random_state=seed)
+    batch = column_values(sample, schema)
+    rows = len(sample)
     batch_seconds = statistics.fmean(call_seconds(lambda: predict_columns(batch), 5))
     return {
         "model_size_bytes": paths.MODEL.stat().st_size,
@@ -141,7 +143,7 @@ def evaluate(params: Params, schema: Schema) -> dict:
     level, resamples, seed = settings.level, settings.resamples, settings.seed
 
     metrics: dict[str, object] = dict(task_metrics(card.task, target, predicted, card.threshold))
-    metrics.update(serving_metrics(model, inputs, params.evaluate.latency_repeats, schema))
+    metrics.update(serving_metrics(model, inputs, params.evaluate.latency_repeats, schema, seed))
     metrics["intervals"] = intervals_dict(metric_intervals(card.task, rows, level, resamples, seed), level)
 
     def slice_interval(index: np.ndarray) -> dict:
