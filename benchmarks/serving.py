@@ -26,8 +26,9 @@ for ``--seconds`` each, after a warm-up. The three servers score the same fitted
 Each load also measures CPU per request: the client's own, and the server's whole process tree
 (``psutil``), which is less noisy than throughput on a shared machine.
 
-Then a profile: single records at concurrency 1 for ``--profile-seconds`` while py-spy samples the
-Bento's processes, CPU time per request by part (``PROFILE_PARTS``). Then a soak: the Bento at
+Then profiles: single records, then 1000-record batches, each at concurrency 1 for
+``--profile-seconds`` while py-spy samples the Bento's processes: CPU time per request by part
+(``PROFILE_PARTS``). Then a soak: the Bento at
 concurrency 32 with single records for ``--soak-seconds``, counting
 errors and the RSS of the whole server process tree at the start and the end; then an overload:
 concurrency 128 for ``--overload-seconds``, counting answers by status (503 = shed), and one
@@ -227,6 +228,7 @@ async def closed_loop(
 
 # Where a single record's CPU time goes in the service, by the innermost frame that names a part
 # (first match wins; py-spy's raw frames read "function (path:line)").
+PROFILED = {"single": "single records", "batch": "1000-record batches"}  # payloads profiled, as named in the report
 PROFILE_PARTS = {
     "model (features, compiled trees)": ("gitops_ml/array_pipeline.py", "gitops_ml/compiled_trees.py", "tl2cgen/"),
     "inference log": ("gitops_ml/monitor.py", "gitops_ml/inference_log.py", "bentoml/_internal/monitoring"),
@@ -240,15 +242,15 @@ PROFILE_PARTS = {
 }
 
 
-def profile(url: str, pid: int, bodies: list[bytes], seconds: float, out: Path) -> dict:
-    """CPU time per single-record request by part: py-spy samples every process of the server
-    (100 Hz, idle time excluded) while one client sends records back to back."""
+def profile(url: str, pid: int, bodies: list[bytes], seconds: float, raw: Path) -> dict:
+    """CPU time per request by part: py-spy samples every process of the server (100 Hz, idle
+    time excluded; Python threads only, so the kernel's share of a request is not in it) while
+    one client sends requests back to back. The samples go to ``raw`` (py-spy's raw format)."""
     import shutil
 
     spy = shutil.which("py-spy", path=str(BIN)) or shutil.which("py-spy")
     if spy is None:
         return {}
-    raw = out / "profile.txt"
     command = [spy, "record", "--pid", str(pid), "--subprocesses", "--rate", "100", "--format", "raw",
                "--duration", str(int(seconds)), "--output", str(raw), "--nonblocking"]  # fmt: skip
     sampler = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -428,10 +430,10 @@ def main() -> None:
             else:
                 wait_http_post(url + routes["single"], bodies_for("single", name, records)[0])
             results += run_suite(name, url, routes, records, args.seconds, process.pid)
-            if name == "bentoml" and args.profile_seconds > 0:
-                profiled = profile(url + "/predict", process.pid, bodies_for("single", name, records),
-                                   args.profile_seconds, args.out)  # fmt: skip
-                print("profile", json.dumps(profiled), flush=True)
+            for kind in PROFILED if name == "bentoml" and args.profile_seconds > 0 else ():
+                profiled[kind] = profile(url + routes[kind], process.pid, bodies_for(kind, name, records),
+                                         args.profile_seconds, args.out / f"profile-{kind}.txt")  # fmt: skip
+                print("profile", kind, json.dumps(profiled[kind]), flush=True)
             if name == "bentoml" and args.soak_seconds > 0:
                 bodies = bodies_for("single", name, records)
                 rss_start = tree_rss(process.pid)
@@ -501,15 +503,15 @@ def markdown(inprocess: list[dict], results: list[dict], soak: dict, overload: d
             f"{overload['requests'] / overload['requests_per_s']:.0f} s, answers by status {overload['statuses']}, "
             f"p99 {overload['p99_ms']:.1f} ms; the next request answered {overload['status_after']}"
         )
-    if profiled:
-        total = sum(profiled["cpu_ms_per_request"].values())
+    for kind, parts in profiled.items():
+        total = sum(parts["cpu_ms_per_request"].values())
         lines += [
-            f"\nProfile of single records at c=1 ({profiled['requests']} requests, p50 {profiled['p50_ms']:.2f} ms; "
-            f"CPU {total:.2f} ms per request in the server's processes):\n",
+            f"\nProfile of {PROFILED[kind]} at c=1 ({parts['requests']} requests, p50 {parts['p50_ms']:.2f} ms; "
+            f"CPU {total:.2f} ms per request in the server's Python threads):\n",
             "| part | CPU ms per request | share |",
             "|---|---|---|",
         ]
-        lines += [f"| {part} | {ms:.3f} | {ms / total:.0%} |" for part, ms in profiled["cpu_ms_per_request"].items()]
+        lines += [f"| {part} | {ms:.3f} | {ms / total:.0%} |" for part, ms in parts["cpu_ms_per_request"].items()]
     floor = {r["concurrency"]: r for r in results if r["server"] == "floor"}
     ours = {r["concurrency"]: r for r in results if r["server"] == "bentoml" and r["kind"] == "single"}
     if floor and ours:
@@ -517,15 +519,21 @@ def markdown(inprocess: list[dict], results: list[dict], soak: dict, overload: d
         for label, key in (("requests/s", "requests_per_s"), ("server CPU ms per request", "server_cpu_ms")):
             ratios = [f"{ours[c][key] / floor[c][key]:.2f}x" if c in ours and c in floor else "" for c in CONCURRENCY]
             lines.append(f"| {label} | {' | '.join(ratios)} |")
-    lines += ["", "| ratio to mlflow, c=8 | requests/s | rows/s |", "|---|---|---|"]
-    at8 = {(r["server"], r["kind"]): r for r in results if r["concurrency"] == 8}
+    # Throughput at each concurrency, and server CPU per request (what the same two cores could
+    # serve, whichever worker the connections landed on: see busiest_process_cpu_share).
+    lines += [
+        "",
+        "| the service / mlflow | requests/s c=1 | c=8 | c=32 | server CPU per request c=8 (mlflow's / ours) |",
+        "|---|---|---|---|---|",
+    ]
+    by_load = {(r["server"], r["kind"], r["concurrency"]): r for r in results}
     for kind in ("single", "batch", "columns"):
-        if ("bentoml", kind) in at8 and ("mlflow", kind) in at8:
-            ours, theirs = at8[("bentoml", kind)], at8[("mlflow", kind)]
-            lines.append(
-                f"| {kind} | {ours['requests_per_s'] / theirs['requests_per_s']:.2f}x "
-                f"| {ours['rows_per_s'] / theirs['rows_per_s']:.2f}x |"
-            )
+        if ("bentoml", kind, 8) in by_load and ("mlflow", kind, 8) in by_load:
+            speed = [by_load[("bentoml", kind, c)]["requests_per_s"] / by_load[("mlflow", kind, c)]["requests_per_s"]
+                     for c in CONCURRENCY]  # fmt: skip
+            ratios = [f"{ratio:.2f}x" for ratio in speed]
+            cpu = by_load[("mlflow", kind, 8)]["server_cpu_ms"] / by_load[("bentoml", kind, 8)]["server_cpu_ms"]
+            lines.append(f"| {kind} | {' | '.join(ratios)} | {cpu:.2f}x |")
     return "\n".join(lines)
 
 
