@@ -3,12 +3,12 @@
     python -m gitops_ml.deploy.smoke expected [--requests FILE]   # -> build/smoke/expected.json
     python -m gitops_ml.deploy.smoke check --url http://127.0.0.1:3000
 
-``expected`` takes a few records from the test split (seeded, a quarter with missing values when
+``expected`` takes 300 records from the test split (seeded, a quarter with missing values when
 the schema allows them; or ``--requests``, a JSON list of records a team keeps) and scores them
 with the pipeline's model file (``models/model.joblib``) on a DataFrame read straight from the
 JSON, the way a user would load them, not through the service's code. It writes the records and
 the predictions to one file. ``check`` waits for ``/readyz``, sends the records (one batch, the
-same batch column by column, and each one alone) and requires the service's predictions (the
+same batch column by column, and the first 24 one at a time) and requires the service's predictions (the
 probability, for classification) to equal the expected ones (within ``TOLERANCE``: tree models
 answer bit for bit, a linear model's dense scoring may differ from the pipeline's sparse one in the
 last bits), and a bad record to get a 4xx naming the field. Exit 1 with the
@@ -32,7 +32,10 @@ from gitops_ml.deploy import DeployError, cli
 from gitops_ml.schema import Column, Schema, load_schema
 
 EXPECTED = Path("build/smoke/expected.json")
-SAMPLE_ROWS = 24
+# Enough records for a batch to take the sorted walk of compiled trees (compiled_trees.SORTED_FROM_ROWS);
+# the first SINGLE_RECORDS of them are also sent one at a time.
+SAMPLE_ROWS = 300
+SINGLE_RECORDS = 24
 TOLERANCE = 1e-6  # absolute, on a probability or a predicted number
 
 
@@ -137,7 +140,7 @@ def check(
     got = answer.get(field) if status == 200 and isinstance(answer, dict) else None
     if not (isinstance(got, list) and len(got) == len(expected) and all(map(_agrees, got, expected))):
         problems.append(f"/predict_columns answered {status}: {answer} (pipeline {expected})")
-    for i, record in enumerate(records):
+    for i, record in enumerate(records[:SINGLE_RECORDS]):
         status, answer = _post(f"{url}/predict", record)
         if status != 200 or not _agrees(answer[field], expected[i]):
             problems.append(f"/predict record {i}: {status} {answer} (pipeline {expected[i]!r})")
