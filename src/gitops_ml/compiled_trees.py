@@ -25,7 +25,6 @@ import tempfile
 import threading
 import time
 import warnings
-from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -95,6 +94,7 @@ def _compile_into(pipeline: Any, model_file: Path, directory: Path) -> dict[str,
         start = time.perf_counter()
         try:
             trees = treelite.sklearn.import_model(estimator)
+            sort_rows_by = _most_split_feature(trees)
             with tempfile.TemporaryDirectory() as scratch:  # tl2cgen's sources and objects
                 library = Path(scratch) / LIBRARY
                 tl2cgen.export_lib(
@@ -112,7 +112,7 @@ def _compile_into(pipeline: Any, model_file: Path, directory: Path) -> dict[str,
                 compiled=True,
                 compiler=" ".join([COMPILER, *COMPILER_FLAGS]),
                 params=TL2CGEN_PARAMS,
-                sort_rows_by=_most_split_feature(trees),
+                sort_rows_by=sort_rows_by,
                 platform=f"{platform.system()}-{platform.machine()}",
                 seconds=round(time.perf_counter() - start, 1),
             )
@@ -123,10 +123,11 @@ def _compile_into(pipeline: Any, model_file: Path, directory: Path) -> dict[str,
 
 
 def _most_split_feature(model: Any) -> int | None:
-    """The input-matrix column the most tree nodes split on (None for trees of single leaves)."""
-    trees = json.loads(model.dump_as_json(pretty_print=False))["trees"]
-    splits = Counter(node["split_feature_id"] for tree in trees for node in tree["nodes"] if "split_feature_id" in node)
-    return splits.most_common(1)[0][0] if splits else None
+    """The input-matrix column the most tree nodes split on (None for trees of single leaves).
+    Read with Treelite's tree accessors: its JSON dump writes an infinite threshold as nothing."""
+    trees = [model.get_tree_accessor(i) for i in range(model.num_tree)]
+    splits = np.concatenate([tree.get_field("split_index")[tree.get_field("cleft") != -1] for tree in trees])
+    return int(np.bincount(splits).argmax()) if splits.size else None
 
 
 def built_from(directory: Path, model_file: Path) -> bool:

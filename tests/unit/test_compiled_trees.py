@@ -11,6 +11,7 @@ import warnings
 import joblib
 import numpy as np
 import pytest
+from sklearn.ensemble import HistGradientBoostingRegressor
 
 from gitops_ml import compiled_trees
 from gitops_ml.array_pipeline import ArrayPipeline
@@ -81,6 +82,22 @@ def test_a_batch_is_walked_sorted_and_answered_in_its_own_order(tmp_path, monkey
     unsorted_walk = trees(matrix)
     assert not np.array_equal(np.argsort(matrix[:, most_split]), np.arange(len(matrix)))  # the sort moves rows
     np.testing.assert_array_equal(sorted_walk, unsorted_walk)
+
+
+@needs_compiler
+def test_a_split_on_missing_values_alone_compiles(tmp_path):
+    """A split that only sends missing values one way has an infinite threshold, which Treelite's
+    JSON dump writes as nothing: the compile stage reads the trees without it."""
+    rng = np.random.default_rng(0)
+    features = rng.normal(size=(2000, 3))
+    features[:1000, 1] = np.nan
+    target = np.isnan(features[:, 1]) + rng.normal(scale=0.01, size=2000)
+    estimator = HistGradientBoostingRegressor(max_iter=5, random_state=0).fit(features, target)
+    assert np.isinf(estimator._predictors[0][0].nodes["num_threshold"][0])
+    model_file, directory, info = compiled(estimator, tmp_path)
+    assert info["compiled"] is True and info["sort_rows_by"] in range(features.shape[1])
+    rows = np.repeat(features, 2, axis=0)[: compiled_trees.SORTED_FROM_ROWS * 2]  # a batch that is sorted
+    np.testing.assert_allclose(compiled_trees.load(directory, model_file)(rows), estimator.predict(rows), rtol=1e-12)
 
 
 def test_missing_timestamps_from_a_request_score_as_missing(tmp_path):
