@@ -176,9 +176,12 @@ def _numeric_block(transformer: Any, names: list[str], time_columns: tuple[str, 
             values[:, [j for j, _ in inputs]] = np.array([columns[name] for _, name in inputs], dtype="float64").T
         # A Python loop over each timestamp once, for all its parts (~0.1 ms per 1000 values); a
         # DatetimeIndex costs ~0.1 ms even for one row.
-        split = {column: np.array(list(map(_time_parts, columns[column])), dtype="float64") for column in times}
+        split = {
+            column: np.array(list(map(_time_parts, columns[column])), dtype="float64").reshape(rows, len(TIME_PARTS))
+            for column in times
+        }
         for j, column, i in derived:
-            values[:, j] = split[column].reshape(rows, len(TIME_PARTS))[:, i]
+            values[:, j] = split[column][:, i]
         return finish(values)
 
     return encode

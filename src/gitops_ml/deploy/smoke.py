@@ -8,11 +8,11 @@ the schema allows them; or ``--requests``, a JSON list of records a team keeps) 
 with the pipeline's model file (``models/model.joblib``) on a DataFrame read straight from the
 JSON, the way a user would load them, not through the service's code. It writes the records and
 the predictions to one file. ``check`` waits for ``/readyz``, sends the records (one batch, the
-same batch column by column, and the first 24 one at a time) and requires the service's predictions (the
-probability, for classification) to equal the expected ones (within ``TOLERANCE``: tree models
-answer bit for bit, a linear model's dense scoring may differ from the pipeline's sparse one in the
-last bits), and a bad record to get a 4xx naming the field. Exit 1 with the
-differences when anything is off.
+same batch column by column, and the first 24 one at a time) and requires the service's
+predictions (the probability, for classification) to equal the expected ones (within
+``TOLERANCE``: tree models answer bit for bit, a linear model's dense scoring may differ from the
+pipeline's sparse one in the last bits), and a bad record to get a 4xx naming the field. Exit 1
+with the differences when anything is off.
 """
 
 from __future__ import annotations
