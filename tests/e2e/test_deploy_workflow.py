@@ -23,6 +23,7 @@ import pytest
 import yaml
 
 from gitops_ml.config import load_params
+from gitops_ml.deploy import smoke
 from tests.support.act import actions_store, main_with_pipeline_result, run_workflow
 from tests.support.events import dispatch_event, push_event
 from tests.support.fake_github import FakeGitHub
@@ -63,7 +64,7 @@ def test_build_job_reproduces_gates_and_exports_the_bento(lab):
     assert {"service.bento", "tag", "expected.json", "model.json", "model.joblib"} <= names
     assert (artifact / "tag").read_text().startswith(f"{PROJECT}:")
     expected = yaml.safe_load((artifact / "expected.json").read_text())
-    assert len(expected["records"]) == len(expected["predictions"]) == 24  # sampled from the test split
+    assert len(expected["records"]) == len(expected["predictions"]) == smoke.SAMPLE_ROWS  # from the test split
     sbom = yaml.safe_load((result.artifact("sbom") / "sbom.cdx.json").read_text())  # JSON is YAML
     assert sbom["bomFormat"] == "CycloneDX"  # what the publish job attests with the image
     assert "bentoml" in {component["name"] for component in sbom["components"]}
