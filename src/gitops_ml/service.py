@@ -109,7 +109,7 @@ class ModelService:
                 return _overloaded()
             outputs = merged
         _log(columns, outputs)
-        return self._answers(outputs)[0]
+        return Prediction(**self._answers(outputs)[0])
 
     @bentoml.api(route="/predict_batch")
     async def predict_batch(self, records: Batch) -> list[Prediction]:  # type: ignore[valid-type]
@@ -117,10 +117,8 @@ class ModelService:
         columns = MODELS.columns(records)
         outputs = await anyio.to_thread.run_sync(self._score_columns, columns)
         _log(columns, outputs)
-        keys, versions = (*outputs, "model_version"), [self.model.version] * len(records)
-        answers = [dict(zip(keys, row, strict=True)) for row in zip(*outputs.values(), versions, strict=True)]
         # The list[Prediction] the signature documents (and OpenAPI shows), without a model per record.
-        return _json(answers)  # type: ignore[return-value]
+        return _json(self._answers(outputs))  # type: ignore[return-value]
 
     @bentoml.api(route="/predict_columns")
     async def predict_columns(self, columns: Columns) -> Predictions:  # type: ignore[valid-type]
@@ -152,10 +150,11 @@ class ModelService:
             return {inference_log.PREDICTION: predicted.tolist()}
         return {inference_log.PROBABILITY: predicted.tolist(), inference_log.LABEL: self.model.labels(predicted)}
 
-    def _answers(self, outputs: dict[str, list[Any]]) -> list[Any]:
-        version = self.model.version
-        rows = zip(*outputs.values(), strict=True)
-        return [Prediction(**dict(zip(outputs, row, strict=True)), model_version=version) for row in rows]
+    def _answers(self, outputs: dict[str, list[Any]]) -> list[dict[str, Any]]:
+        """One answer per record (its outputs and the model version), each built as one dict."""
+        keys = (*outputs, "model_version")
+        versions = [self.model.version] * len(next(iter(outputs.values())))
+        return [dict(zip(keys, row, strict=True)) for row in zip(*outputs.values(), versions, strict=True)]
 
 
 def _single_call_ms(score_columns: Any, calls: int = 20) -> float:
