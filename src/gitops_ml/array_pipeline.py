@@ -166,14 +166,15 @@ def _numeric_block(transformer: Any, names: list[str], time_columns: tuple[str, 
         raise Unsupported(f"numeric transformer {type(transformer).__name__}")
     # Each of the block's columns is a numeric input, or a part of a datetime input (TimeFeatures).
     parts = {f"{column}_{part}": (column, i) for column in time_columns for i, part in enumerate(TIME_PARTS)}
-    inputs = [(j, name) for j, name in enumerate(names) if name not in parts]
+    inputs = [name for name in names if name not in parts]
+    input_positions = [j for j, name in enumerate(names) if name not in parts]
     derived = [(j, *parts[name]) for j, name in enumerate(names) if name in parts]
     times = sorted({column for _, column, _ in derived})
 
     def encode(columns: Columns, rows: int) -> np.ndarray:
         values = np.empty((rows, len(names)), dtype="float64")
         if inputs:  # one conversion for all of them; None -> NaN, as in the pipeline's frame
-            values[:, [j for j, _ in inputs]] = np.array([columns[name] for _, name in inputs], dtype="float64").T
+            values[:, input_positions] = np.array([columns[name] for name in inputs], dtype="float64").T
         # A Python loop over each timestamp once, for all its parts (~0.1 ms per 1000 values); a
         # DatetimeIndex costs ~0.1 ms even for one row.
         split = {
